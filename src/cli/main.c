@@ -1,0 +1,121 @@
+/*
+ * harvester: command-line entry point.
+ *
+ *   harvester py <file.py | -c CODE | -m MODULE> [args]   run Python in the sandbox
+ *   harvester prepare                                       AOT-compile the runtime now
+ *   harvester version
+ */
+#define _GNU_SOURCE
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv_engine.h"
+
+#ifndef HV_RUNTIME_DIR
+#define HV_RUNTIME_DIR "build/runtime"
+#endif
+#define HV_VERSION "0.1.0"
+
+static const char *runtime_dir(void)
+{
+    const char *env = getenv("HARVESTER_RUNTIME");
+    return env && *env ? env : HV_RUNTIME_DIR;
+}
+
+static int open_engine(hv_engine_t **ret, int verbose)
+{
+    char err[1024];
+    hv_engine_opts_t o = {runtime_dir(), NULL, NULL, verbose};
+    int rc = hv_engine_open(&o, ret, err, sizeof err);
+    if (rc != HV_OK)
+        fprintf(stderr, "harvester: %s\n", err);
+    return rc;
+}
+
+static int usage(FILE *f)
+{
+    fprintf(f, "usage: harvester py <file.py | -c CODE | -m MODULE | -> [args...]\n"
+               "       harvester prepare\n"
+               "       harvester version\n");
+    return 2;
+}
+
+/* Runs CPython's command line inside the sandbox. A script's directory is
+ * mounted read-only at /app; nothing else of the host is visible. */
+static int cmd_py(int argc, char **argv)
+{
+    if (argc < 1)
+        return usage(stderr);
+    hv_engine_t *eng;
+    if (open_engine(&eng, 0) != HV_OK)
+        return 1;
+    const char **gargv = calloc((size_t)argc + 2, sizeof *gargv);
+    if (gargv == NULL)
+        return 1;
+    hv_instance_opts_t o = {0};
+    char dir[PATH_MAX], guest_file[PATH_MAX + 8];
+    gargv[0] = "python";
+    for (int i = 0; i < argc; i++)
+        gargv[i + 1] = argv[i];
+    if (argv[0][0] != '-') {
+        char real[PATH_MAX];
+        if (realpath(argv[0], real) == NULL) {
+            fprintf(stderr, "harvester: py: can't open file '%s'\n", argv[0]);
+            return 2;
+        }
+        snprintf(dir, sizeof dir, "%s", real);
+        snprintf(guest_file, sizeof guest_file, "/app/%s", basename(real));
+        o.mounts[0].guest = "/app";
+        o.mounts[0].host = dirname(dir);
+        o.nmounts = 1;
+        gargv[1] = guest_file;
+    }
+    o.argv = gargv;
+    o.stdin_fd = 0;
+    const char *mem = getenv("HARVESTER_MEMORY_MB"), *dl = getenv("HARVESTER_DEADLINE_MS");
+    o.memory_limit_mb = mem ? (uint32_t)strtoul(mem, NULL, 10) : 0;
+    o.deadline_ms = dl ? (uint32_t)strtoul(dl, NULL, 10) : 0;
+
+    hv_instance_t *inst;
+    int rc = hv_instance_new(eng, &o, &inst);
+    if (rc != HV_OK) {
+        fprintf(stderr, "harvester: py: cannot create instance: %s\n", hv_strerror(rc));
+        return 1;
+    }
+    int status = 0;
+    rc = hv_instance_main(inst, &status);
+    if (rc != HV_OK) {
+        fprintf(stderr, "harvester: py: %s\n", hv_strerror(rc));
+        status = 1;
+    }
+    hv_instance_free(inst);
+    free(gargv);
+    hv_engine_close(eng);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (strcmp(argv[1], "py") == 0)
+        return cmd_py(argc - 2, argv + 2);
+    if (strcmp(argv[1], "prepare") == 0) {
+        hv_engine_t *eng;
+        if (open_engine(&eng, 1) != HV_OK)
+            return 1;
+        hv_engine_close(eng);
+        return 0;
+    }
+    if (strcmp(argv[1], "version") == 0) {
+        printf("harvester %s\n", HV_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+        return usage(stdout), 0;
+    fprintf(stderr, "harvester: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
+}

@@ -1,0 +1,82 @@
+/*
+ * Loading the runtime: AOT-compile (cached) and dlopen the module, check its
+ * ABI, register its function types once.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "aot.h"
+#include "engine_impl.h"
+
+#ifndef HV_SOURCE_DIR
+#define HV_SOURCE_DIR "."
+#endif
+
+int hv_engine_open(const hv_engine_opts_t *opts, hv_engine_t **ret, char *err, size_t errlen)
+{
+    char wasm[4096], so[4096];
+    struct stat st;
+    snprintf(wasm, sizeof wasm, "%s/python.wasm", opts->runtime_dir);
+    hv_engine_t *eng = calloc(1, sizeof *eng);
+    if (eng == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return HV_ENOMEM;
+    }
+    if (asprintf(&eng->stdlib_dir, "%s/lib/python3.11", opts->runtime_dir) < 0) {
+        free(eng);
+        snprintf(err, errlen, "out of memory");
+        return HV_ENOMEM;
+    }
+    int rc;
+    if (stat(eng->stdlib_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: runtime has no standard library (run `make runtime`)",
+                 eng->stdlib_dir);
+        rc = HV_ENOENT;
+        goto out_free;
+    }
+    const char *data = opts->data_dir ? opts->data_dir : getenv("HARVESTER_DATA_DIR");
+    hv_aot_opts_t aot = {opts->cache_dir, data ? data : HV_SOURCE_DIR, 0, 0, opts->verbose};
+    rc = hv_aot_compile(wasm, &aot, so, sizeof so, err, errlen);
+    if (rc != HV_OK)
+        goto out_free;
+    eng->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    if (eng->dl == NULL) {
+        snprintf(err, errlen, "%s: %s", so, dlerror());
+        rc = HV_ELOAD;
+        goto out_free;
+    }
+    eng->vt = dlsym(eng->dl, HV_GUEST_SYMBOL);
+    if (eng->vt == NULL || eng->vt->abi != HV_GUEST_ABI) {
+        snprintf(err, errlen, "%s: not a harvester runtime module (ABI %u expected)", so,
+                 HV_GUEST_ABI);
+        rc = HV_ELOAD;
+        goto out_close;
+    }
+    wasm_rt_init();
+    eng->vt->init_module();
+    *ret = eng;
+    return HV_OK;
+
+out_close:
+    dlclose(eng->dl);
+out_free:
+    free(eng->stdlib_dir);
+    free(eng);
+    return rc;
+}
+
+void hv_engine_close(hv_engine_t *eng)
+{
+    if (eng == NULL)
+        return;
+    /* The module stays mapped: its function types live in the global
+     * registry and a dlclose/dlopen cycle would register them again. */
+    free(eng->stdlib_dir);
+    free(eng);
+}
+
+const char *hv_engine_stdlib_dir(const hv_engine_t *eng) { return eng->stdlib_dir; }
