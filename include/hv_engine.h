@@ -60,7 +60,7 @@ typedef struct {
         const char *guest, *host;
     } mounts[HV_MAX_MOUNTS]; /* extra read-only directories (the stdlib is always mounted) */
     int nmounts;
-    int stdin_fd;            /* host fd for guest stdin; -1 (or 0 in a zeroed struct): none */
+    int stdin_from_host;     /* guest stdin reads host fd 0; else it is empty */
     hv_output_fn output;     /* NULL: write straight to host stdout/stderr */
     void *output_ud;
     hv_hostcall_fn hostcall; /* NULL: every capability call fails */

@@ -74,7 +74,7 @@ static int cmd_py(int argc, char **argv)
         gargv[1] = guest_file;
     }
     o.argv = gargv;
-    o.stdin_fd = 0;
+    o.stdin_from_host = 1;
     const char *mem = getenv("HARVESTER_MEMORY_MB"), *dl = getenv("HARVESTER_DEADLINE_MS");
     o.memory_limit_mb = mem ? (uint32_t)strtoul(mem, NULL, 10) : 0;
     o.deadline_ms = dl ? (uint32_t)strtoul(dl, NULL, 10) : 0;

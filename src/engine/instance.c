@@ -39,7 +39,7 @@ int engine__instance_alloc(hv_engine_t *eng, const hv_instance_opts_t *opts, hv_
     hv_wasi_config_t wc = {0};
     wc.argv = opts->argv ? opts->argv : default_argv;
     wc.envp = opts->envp ? opts->envp : empty_env;
-    wc.stdin_fd = opts->stdin_fd > 0 ? opts->stdin_fd : -1;
+    wc.stdin_fd = opts->stdin_from_host ? 0 : -1;
     wc.output = (hv_wasi_output_fn)opts->output;
     wc.output_ud = opts->output_ud;
     wc.mounts[0] = (hv_wasi_mount_t){"/lib/python3.11", eng->stdlib_dir};

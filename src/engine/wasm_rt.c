@@ -116,15 +116,41 @@ static void thread_cleanup(void *p)
     tls.ready = 0;
 }
 
-static void global_init(void)
+static pthread_mutex_t handler_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* (Re)installs the fault handler, chaining to whatever is there now. */
+static void install_fault_handler(void)
 {
-    pthread_key_create(&thread_key, thread_cleanup);
     struct sigaction sa = {0};
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
     sa.sa_sigaction = fault_handler;
-    sigaction(SIGSEGV, &sa, &prev_segv);
-    sigaction(SIGBUS, &sa, &prev_bus);
+    pthread_mutex_lock(&handler_lock);
+    struct sigaction cur;
+    if (sigaction(SIGSEGV, NULL, &cur) == 0 && cur.sa_sigaction != fault_handler)
+        sigaction(SIGSEGV, &sa, &prev_segv);
+    if (sigaction(SIGBUS, NULL, &cur) == 0 && cur.sa_sigaction != fault_handler)
+        sigaction(SIGBUS, &sa, &prev_bus);
+    pthread_mutex_unlock(&handler_lock);
+}
+
+/* A library or test harness may replace SIGSEGV after us; then guest
+ * faults would kill the process. One sigaction query per outermost call
+ * keeps us first in line. */
+static void ensure_fault_handler(void)
+{
+    struct sigaction cur;
+    if (sigaction(SIGSEGV, NULL, &cur) != 0 || cur.sa_sigaction != fault_handler ||
+        sigaction(SIGBUS, NULL, &cur) != 0 || cur.sa_sigaction != fault_handler)
+        install_fault_handler();
+}
+
+static void global_init(void)
+{
+    pthread_key_create(&thread_key, thread_cleanup);
+    install_fault_handler();
+    struct sigaction sa = {0};
+    sigemptyset(&sa.sa_mask);
     sa.sa_sigaction = deadline_handler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
     sigaction(DEADLINE_SIGNAL, &sa, NULL);
@@ -227,6 +253,8 @@ int hv_rt_call(const hv_rt_call_opts_t *opts, hv_rt_thunk_fn fn, void *arg, int 
 #if WASM_RT_USE_STACK_DEPTH_COUNT
     uint32_t depth = wasm_rt_call_stack_depth;
 #endif
+    if (!outer)
+        ensure_fault_handler();
     int jv = sigsetjmp(jb, 1);
     if (jv == 0) {
         tls.jmp = &jb;
