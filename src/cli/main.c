@@ -49,21 +49,18 @@ static int cmd_py(int argc, char **argv)
 {
     if (argc < 1)
         return usage(stderr);
-    hv_engine_t *eng;
-    if (open_engine(&eng, 0) != HV_OK)
-        return 1;
+    char dir[PATH_MAX], guest_file[PATH_MAX + 8], real[PATH_MAX];
+    hv_instance_opts_t o = {0};
     const char **gargv = calloc((size_t)argc + 2, sizeof *gargv);
     if (gargv == NULL)
         return 1;
-    hv_instance_opts_t o = {0};
-    char dir[PATH_MAX], guest_file[PATH_MAX + 8];
     gargv[0] = "python";
     for (int i = 0; i < argc; i++)
         gargv[i + 1] = argv[i];
     if (argv[0][0] != '-') {
-        char real[PATH_MAX];
         if (realpath(argv[0], real) == NULL) {
             fprintf(stderr, "harvester: py: can't open file '%s'\n", argv[0]);
+            free(gargv);
             return 2;
         }
         snprintf(dir, sizeof dir, "%s", real);
@@ -79,21 +76,26 @@ static int cmd_py(int argc, char **argv)
     o.memory_limit_mb = mem ? (uint32_t)strtoul(mem, NULL, 10) : 0;
     o.deadline_ms = dl ? (uint32_t)strtoul(dl, NULL, 10) : 0;
 
+    int status = 1;
+    hv_engine_t *eng;
     hv_instance_t *inst;
+    if (open_engine(&eng, 0) != HV_OK)
+        goto out_free_argv;
     int rc = hv_instance_new(eng, &o, &inst);
     if (rc != HV_OK) {
         fprintf(stderr, "harvester: py: cannot create instance: %s\n", hv_strerror(rc));
-        return 1;
+        goto out_close_engine;
     }
-    int status = 0;
     rc = hv_instance_main(inst, &status);
     if (rc != HV_OK) {
         fprintf(stderr, "harvester: py: %s\n", hv_strerror(rc));
         status = 1;
     }
     hv_instance_free(inst);
-    free(gargv);
+out_close_engine:
     hv_engine_close(eng);
+out_free_argv:
+    free(gargv);
     return status;
 }
 

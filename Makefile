@@ -1,0 +1,43 @@
+# harvester: `make run` and `make test` do everything on a fresh Debian box.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps runtime build prepare run test test-asan bench clean
+
+all: prepare
+
+deps:
+	@scripts/deps.sh
+
+runtime: deps
+	@scripts/runtime.sh $(BUILD)/runtime
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# AOT-compiles the runtime (cached by content hash: ~1 min the first time).
+prepare: build runtime
+	@$(BUILD)/harvester prepare
+
+run: prepare
+	@$(BUILD)/harvester py examples/hello.py
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHV_SANITIZE=ON \
+	  -DHV_RUNTIME_DIR=$(abspath $(BUILD))/runtime >/dev/null
+
+test-asan: prepare $(ASAN_BUILD)/CMakeCache.txt
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
+
+test: prepare
+	@$(MAKE) --no-print-directory test-asan
+	@cd $(BUILD) && ctest --output-on-failure
+
+bench: prepare
+	@bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

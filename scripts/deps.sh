@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages harvester needs, only when missing.
+set -euo pipefail
+pkgs=(
+  cmake gcc make pkg-config          # host build
+  libcmocka-dev                      # unit tests
+  wabt                               # wasm2c: the AOT engine
+  clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc  # CPython for wasm32-wasi
+  python3.11 dpkg-dev xz-utils       # build python + `apt-get source`
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
