@@ -7,6 +7,7 @@ pkgs=(
   wabt                               # wasm2c: the AOT engine
   clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc  # CPython for wasm32-wasi
   python3.11 dpkg-dev xz-utils       # build python + `apt-get source`
+  bc                                 # bench/run.sh arithmetic
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Engine benchmarks; figures go to the README and closing notes, not tests.
+set -euo pipefail
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+best() { # best wall time of 3 runs of "$@"
+  local best=999999
+  for _ in 1 2 3; do
+    local s e t
+    s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N)
+    t=$(echo "$e - $s" | bc -l)
+    best=$(echo "if ($t < $best) $t else $best" | bc -l)
+  done
+  printf '%.3f' "$best"
+}
+echo "== pure-Python CPU work (bench/cpu.py), best of 3 =="
+native=$(best /usr/bin/python3.11 -E -S "$here/cpu.py")
+sandbox=$(best "$build/harvester" py "$here/cpu.py")
+printf 'native python3.11 -E -S   %s s\nsandbox (harvester py)    %s s\nratio                     %.2fx\n' \
+  "$native" "$sandbox" "$(echo "$sandbox / $native" | bc -l)"
+echo "== start-up: -c pass, best of 3 =="
+printf 'native %s s, sandbox %s s\n' "$(best /usr/bin/python3.11 -E -S -c pass)" \
+  "$(best "$build/harvester" py -c pass)"
+echo "== engine =="
+"$build/bench/bench_engine" "$build/runtime"
