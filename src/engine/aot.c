@@ -24,11 +24,13 @@
 extern char **environ;
 
 /* Bump when the split, flags or glue change so stale objects are rebuilt. */
-#define AOT_FORMAT 4
+#define AOT_FORMAT 5
 #define AOT_MAX_PARTS 64
 
-static const char *cc_flags[] = {"-O2", "-fPIC", "-fvisibility=hidden", "-fno-strict-aliasing",
-                                 "-w", NULL};
+/* LTO recovers the cross-part inlining the split loses: measured 10% faster
+ * Python (bench/cpu.py 1.20 s -> 1.09 s) for 92 s instead of 47 s, once. */
+static const char *cc_flags[] = {"-O2",    "-flto=auto", "-ffat-lto-objects", "-fPIC",
+                                 "-fvisibility=hidden", "-fno-strict-aliasing", "-w", NULL};
 
 void hv_aot_hash_hex(const void *data, size_t len, uint64_t salt, char out[33])
 {
@@ -431,6 +433,8 @@ static int compile_all(const char *dir, int nparts, int jobs, const char *inc, c
     int a = 0;
     argv[a++] = "cc";
     argv[a++] = "-shared";
+    argv[a++] = "-O2";
+    argv[a++] = "-flto=auto";
     argv[a++] = "-o";
     argv[a++] = so_tmp;
     for (int k = 0; k < n; k++)
