@@ -444,6 +444,27 @@ static int compile_all(const char *dir, int nparts, int jobs, const char *inc, c
     return wait_ok(spawn_logged(argv, log));
 }
 
+/* The glue and the runtime headers are compiled into module.so too: a change
+ * to either must miss the cache just like a new .wasm. */
+static uint64_t inputs_salt(const char *data_dir)
+{
+    static const char *files[] = {"src/engine/guest_glue.c", "include/wasm-rt.h",
+                                  "include/hv_guest.h"};
+    uint64_t salt = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4200], hex[33];
+        char *buf;
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s", data_dir, files[i]);
+        if (read_file(path, &buf, &len) != HV_OK)
+            continue; /* compile_all reports the missing file */
+        hv_aot_hash_hex(buf, len, i, hex);
+        free(buf);
+        salt = salt * 31 + strtoull(hex + 16, NULL, 16);
+    }
+    return salt;
+}
+
 int hv_aot_compile(const char *wasm_path, const hv_aot_opts_t *opts, char *ret_so_path,
                    size_t so_len, char *err, size_t errlen)
 {
@@ -455,8 +476,9 @@ int hv_aot_compile(const char *wasm_path, const hv_aot_opts_t *opts, char *ret_s
         return rc;
     }
     rc = check_header(wasm_path, buf, len, err, errlen);
+    const char *data = opts && opts->data_dir ? opts->data_dir : ".";
     char hash[33];
-    hv_aot_hash_hex(buf, len, AOT_FORMAT, hash);
+    hv_aot_hash_hex(buf, len, AOT_FORMAT ^ inputs_salt(data), hash);
     free(buf);
     if (rc != HV_OK)
         return rc;
@@ -505,7 +527,6 @@ int hv_aot_compile(const char *wasm_path, const hv_aot_opts_t *opts, char *ret_s
         goto out_clean;
     }
     unlink(c_path);
-    const char *data = opts && opts->data_dir ? opts->data_dir : ".";
     char inc[4200], glue[4200];
     snprintf(inc, sizeof inc, "%s/include", data);
     snprintf(glue, sizeof glue, "%s/src/engine/guest_glue.c", data);
