@@ -247,9 +247,11 @@ int hv_rt_call(const hv_rt_call_opts_t *opts, hv_rt_thunk_fn fn, void *arg, int 
     if (rc != 0)
         return rc;
     /* Save the outer call's state: imports may call back into the guest. */
-    rt_thread_t saved = tls;
-    sigjmp_buf jb;
+    sigjmp_buf *saved_jmp = tls.jmp;
+    wasm_rt_memory_t *saved_mem = tls.mem;
+    int saved_in_host = tls.in_host;
     int outer = tls.in_guest;
+    sigjmp_buf jb;
 #if WASM_RT_USE_STACK_DEPTH_COUNT
     uint32_t depth = wasm_rt_call_stack_depth;
 #endif
@@ -284,10 +286,10 @@ out_restore:
 #if WASM_RT_USE_STACK_DEPTH_COUNT
     wasm_rt_call_stack_depth = depth;
 #endif
-    tls.jmp = saved.jmp;
-    tls.mem = saved.mem;
-    tls.in_guest = saved.in_guest;
-    tls.in_host = saved.in_host;
+    tls.jmp = saved_jmp;
+    tls.mem = saved_mem;
+    tls.in_guest = outer;
+    tls.in_host = saved_in_host;
     if (!outer)
         tls.deadline_hit = 0;
     return rc;

@@ -587,12 +587,9 @@ static uint32_t wasi_fd_fdstat_get(hv_wasi_t *w, uint32_t fd, uint32_t ret)
     } else {
         /* wasi-libc's isatty(): a char device without seek/tell rights. */
         int hfd = e->kind == FD_STDIN ? w->stdin_fd : e->kind == FD_STDOUT ? 1 : 2;
-        if (w->output != NULL || hfd < 0 || !isatty(hfd))
-            rights = WASI_RIGHTS_ALL;
-        else
-            rights = WASI_RIGHTS_ALL & ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL);
-        if (w->output != NULL && e->kind != FD_STDIN)
-            rights = WASI_RIGHTS_ALL;
+        int captured = w->output != NULL && e->kind != FD_STDIN;
+        if (!captured && hfd >= 0 && isatty(hfd))
+            rights &= ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL);
     }
     memset(w->mem->data + ret, 0, 24);
     w->mem->data[ret] = type;
