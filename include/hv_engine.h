@@ -38,6 +38,10 @@ void hv_engine_close(hv_engine_t *eng);
 /* Host directory of the stdlib the guest sees at /lib/python3.11. */
 const char *hv_engine_stdlib_dir(const hv_engine_t *eng);
 
+/* Content hash of the runtime's python.wasm (32 hex digits): plugins
+ * record which runtime they were built against. */
+const char *hv_engine_runtime_id(const hv_engine_t *eng);
+
 /* One line of guest stdout (fd 1) or stderr (fd 2), without the newline. */
 typedef void (*hv_output_fn)(void *ud, int fd, const char *line, size_t len);
 
@@ -50,6 +54,26 @@ typedef void (*hv_output_fn)(void *ud, int fd, const char *line, size_t len);
 typedef int (*hv_hostcall_fn)(void *ud, const char *name, size_t name_len, const uint8_t *in,
                               size_t in_len, uint8_t **ret_out, size_t *ret_len);
 
+/*
+ * Canonical-ABI imports (the WIT layer, src/abi/ and src/plugin/). Both run
+ * on the instance's thread inside a guest call, with its deadline deferred.
+ * On failure they return a negative hv_err_t and write a message into err:
+ * HV_EPERM (refused: not in the world, not permitted), HV_ENOENT (no such
+ * function), HV_EINVAL (the guest's arguments could not be lifted).
+ */
+typedef struct {
+    /* "iface#func" -> import id (>= 0). */
+    int (*resolve)(void *ud, hv_instance_t *inst, const char *name, size_t len, char *err,
+                   size_t errlen);
+    /* Calls import fid with nslots flat arguments (64-bit slots); writes
+     * the result at guest address ret (one slot, or the result's memory
+     * layout when it flattens to more than one value). */
+    int (*invoke)(void *ud, hv_instance_t *inst, uint32_t fid, const uint64_t *slots,
+                  size_t nslots, uint32_t ret, char *err, size_t errlen);
+    void *ud;
+} hv_canon_imports_t;
+
+#define HV_CANON_MAX_SLOTS 16
 #define HV_MAX_MOUNTS 6
 #define HV_HOSTCALL_MAX_RESULT (1u << 20)
 
@@ -65,6 +89,7 @@ typedef struct {
     void *output_ud;
     hv_hostcall_fn hostcall; /* NULL: every capability call fails */
     void *hostcall_ud;
+    const hv_canon_imports_t *canon; /* NULL: every resolve is refused */
     uint32_t memory_limit_mb; /* 0: 256 */
     uint32_t deadline_ms;     /* per call; 0: none */
 } hv_instance_opts_t;
@@ -117,6 +142,37 @@ int hv_instance_dead(const hv_instance_t *inst);
 
 /* Bytes of linear memory the instance has now. */
 size_t hv_instance_memory_size(const hv_instance_t *inst);
+
+/* ---- canonical ABI (used by src/abi/ and src/plugin/) ------------------- */
+
+/* True inside an import when the calling instance's deadline has passed:
+ * blocking capabilities (sleeps) return early; the guest is then stopped. */
+int hv_engine_deadline_expired(void);
+
+/* The guest's linear memory now: base and size. Valid until the guest runs
+ * again (memory may grow; its base never moves). */
+uint8_t *hv_instance_memory(hv_instance_t *inst, size_t *ret_size);
+
+/*
+ * Allocates size bytes aligned to align in guest memory through the guest's
+ * cabi_realloc (the guest owns the block). Works from host code and from
+ * inside an import. Returns HV_OK with *ret_addr set, HV_ENOMEM, or a trap
+ * code (the instance is then dead).
+ */
+int hv_instance_guest_alloc(hv_instance_t *inst, uint32_t size, uint32_t align,
+                            uint32_t *ret_addr);
+
+/*
+ * Calls export fid of the plugin (harvester._dispatch in the guest) with
+ * nargs flat argument slots; *ret_slot receives the flat result slot (the
+ * value, or the guest address of the result's memory layout). Returns HV_OK,
+ * HV_EEXCEPTION (traceback in hv_instance_result), or a trap code. After a
+ * successful call the caller lifts the result and then must call
+ * hv_instance_post_return so the guest frees what it lowered.
+ */
+int hv_instance_export(hv_instance_t *inst, uint32_t fid, const uint64_t *args, size_t nargs,
+                       uint64_t *ret_slot);
+void hv_instance_post_return(hv_instance_t *inst, uint32_t fid);
 
 /*
  * Captures the instance's memory, globals and table (not its WASI state:

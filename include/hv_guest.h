@@ -12,7 +12,7 @@
 
 #include "wasm-rt.h"
 
-#define HV_GUEST_ABI 1
+#define HV_GUEST_ABI 2
 #define HV_GUEST_SYMBOL "hv_guest_module"
 
 struct Z_harvester_instance_t;
@@ -42,6 +42,11 @@ typedef struct {
     int32_t (*exit_code)(void *g);
     uint32_t (*alloc)(void *g, uint32_t size);
     void (*dealloc)(void *g, uint32_t ptr);
+    /* Canonical ABI: cabi_realloc, hv_export, hv_post_return */
+    uint32_t (*realloc)(void *g, uint32_t old, uint32_t old_size, uint32_t align,
+                        uint32_t new_size);
+    int32_t (*export_call)(void *g, uint32_t fid, uint32_t args, uint32_t nargs, uint32_t ret);
+    void (*post_return)(void *g, uint32_t fid);
 } hv_guest_vtable_t;
 
 #endif

@@ -4,6 +4,7 @@ set -euo pipefail
 pkgs=(
   cmake gcc make pkg-config          # host build
   libcmocka-dev                      # unit tests
+  libcjson-dev                       # WIT values <-> JSON
   wabt                               # wasm2c: the AOT engine
   clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc  # CPython for wasm32-wasi
   python3.11 dpkg-dev xz-utils       # build python + `apt-get source`

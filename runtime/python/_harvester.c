@@ -18,8 +18,21 @@
  *                                       message of length -r - 1
  *   take(dst)                           copy the pending result/error to dst
  *
+ *   resolve(name, nlen) -> i32          >= 0: id of import "iface#func";
+ *                                       < 0: error, as for call
+ *   invoke(fid, args, nargs, ret) -> i32  0, or < 0: error, as for call
+ * An error message's first byte is its kind: 'P' refused (permission),
+ * 'L' unknown name, 'V' bad arguments, anything else a host failure.
+ *
+ * Canonical ABI exports (the WIT layer, src/abi/):
+ *   cabi_realloc(old, old_size, align, new_size)
+ *   hv_export(fid, args, nargs, ret) -> status   harvester._dispatch(...)
+ *   hv_post_return(fid)                          harvester._post_return(fid)
+ *
  * Python API:  _harvester.call(name: str, payload: bytes) -> bytes
- *              raising OSError(message) when the host refuses or fails.
+ *              raising OSError(message) when the host refuses or fails;
+ *              memory(), alloc(), free(), resolve(), invoke(): the
+ *              primitives of the `harvester` SDK (runtime/sdk/).
  */
 #define PY_SSIZE_T_CLEAN
 #include "Python.h"
@@ -37,6 +50,9 @@ enum { HV_GUEST_OK = 0, HV_GUEST_EXCEPTION = 1, HV_GUEST_EXIT = 2, HV_GUEST_NOME
 HV_IMPORT(call) int32_t hv_host_call(const char *name, uint32_t name_len, const uint8_t *in,
                                      uint32_t in_len);
 HV_IMPORT(take) void hv_host_take(uint8_t *dst);
+HV_IMPORT(resolve) int32_t hv_host_resolve(const char *name, uint32_t name_len);
+HV_IMPORT(invoke) int32_t hv_host_invoke(uint32_t fid, const uint8_t *args, uint32_t nargs,
+                                         uint32_t ret);
 
 /* The last result of hv_exec/hv_call; owned here, valid until the next call. */
 static char *result_buf;
@@ -87,9 +103,106 @@ static PyObject *harvester_call(PyObject *self, PyObject *args)
     return NULL;
 }
 
+/* Raises the pending host error of a failed resolve/invoke (r < 0). */
+static PyObject *raise_host_error(int32_t r)
+{
+    size_t len = (size_t)(-(int64_t)r - 1);
+    char *msg = malloc(len + 1);
+    if (msg == NULL)
+        return PyErr_NoMemory();
+    hv_host_take((uint8_t *)msg);
+    msg[len] = '\0';
+    PyObject *type = PyExc_OSError;
+    if (len > 0 && msg[0] == 'P')
+        type = PyExc_PermissionError;
+    else if (len > 0 && msg[0] == 'L')
+        type = PyExc_LookupError;
+    else if (len > 0 && msg[0] == 'V')
+        type = PyExc_ValueError;
+    PyErr_SetString(type, len > 0 ? msg + 1 : "host call failed");
+    free(msg);
+    return NULL;
+}
+
+/* All of linear memory as one writable memoryview, re-made when it grows.
+ * Address 0 is valid wasm memory, so the view starts at NULL on purpose. */
+static PyObject *memory_view;
+static size_t memory_view_size;
+
+static PyObject *harvester_memory(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    size_t size = __builtin_wasm_memory_size(0) * 65536u;
+    if (memory_view == NULL || memory_view_size != size) {
+        PyObject *mv = PyMemoryView_FromMemory((char *)0, (Py_ssize_t)size, PyBUF_WRITE);
+        if (mv == NULL)
+            return NULL;
+        Py_XDECREF(memory_view);
+        memory_view = mv;
+        memory_view_size = size;
+    }
+    Py_INCREF(memory_view);
+    return memory_view;
+}
+
+static PyObject *harvester_alloc(PyObject *self, PyObject *args)
+{
+    unsigned long size, align;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "kk:alloc", &size, &align))
+        return NULL;
+    if (align == 0 || align > 16 || (align & (align - 1)) != 0)
+        return PyErr_Format(PyExc_ValueError, "bad alignment %lu", align);
+    void *p = malloc(size ? size : 1); /* dlmalloc: 16-byte aligned */
+    if (p == NULL)
+        return PyErr_NoMemory();
+    return PyLong_FromUnsignedLong((unsigned long)(uintptr_t)p);
+}
+
+static PyObject *harvester_free(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    unsigned long p = PyLong_AsUnsignedLong(arg);
+    if (p == (unsigned long)-1 && PyErr_Occurred())
+        return NULL;
+    free((void *)(uintptr_t)p);
+    Py_RETURN_NONE;
+}
+
+static PyObject *harvester_resolve(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_ssize_t n;
+    const char *name = PyUnicode_AsUTF8AndSize(arg, &n);
+    if (name == NULL)
+        return NULL;
+    int32_t r = hv_host_resolve(name, (uint32_t)n);
+    return r >= 0 ? PyLong_FromLong(r) : raise_host_error(r);
+}
+
+static PyObject *harvester_invoke(PyObject *self, PyObject *args)
+{
+    unsigned long fid, ret;
+    Py_buffer slots;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "ky*k:invoke", &fid, &slots, &ret))
+        return NULL;
+    int32_t r = hv_host_invoke((uint32_t)fid, slots.buf, (uint32_t)(slots.len / 8), (uint32_t)ret);
+    PyBuffer_Release(&slots);
+    if (r < 0)
+        return raise_host_error(r);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef harvester_methods[] = {
     {"call", harvester_call, METH_VARARGS,
      "call(name, payload) -> bytes: invoke a host capability by name."},
+    {"memory", harvester_memory, METH_NOARGS, "memory() -> memoryview of linear memory."},
+    {"alloc", harvester_alloc, METH_VARARGS, "alloc(size, align) -> address."},
+    {"free", harvester_free, METH_O, "free(address)."},
+    {"resolve", harvester_resolve, METH_O, "resolve('iface#func') -> import id."},
+    {"invoke", harvester_invoke, METH_VARARGS, "invoke(id, slots, ret): call an import."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -124,6 +237,8 @@ HV_EXPORT(hv_init) int32_t hv_init(void)
     config.install_signal_handlers = 0;
     config.module_search_paths_set = 1;
     PyStatus st = PyWideStringList_Append(&config.module_search_paths, L"/lib/python3.11");
+    if (!PyStatus_Exception(st))
+        st = PyWideStringList_Append(&config.module_search_paths, L"/lib/sdk");
     if (!PyStatus_Exception(st))
         st = PyWideStringList_Append(&config.module_search_paths, L"/plugin");
     if (!PyStatus_Exception(st))
@@ -274,4 +389,54 @@ int32_t hv_call(const char *fn, uint32_t fn_len, const char *arg, uint32_t arg_l
     }
     Py_DECREF(res);
     return HV_GUEST_OK;
+}
+
+/* ---- canonical ABI exports -------------------------------------------- */
+
+HV_EXPORT(cabi_realloc)
+void *cabi_realloc(void *old, uint32_t old_size, uint32_t align, uint32_t new_size)
+{
+    (void)old_size;
+    (void)align; /* <= 8 in the canonical ABI; dlmalloc gives 16 */
+    return realloc(old, new_size ? new_size : 1);
+}
+
+/* harvester.<name>, looked up once (the SDK module lives for good). */
+static PyObject *sdk_function(const char *name)
+{
+    PyObject *mod = PyImport_ImportModule("harvester");
+    if (mod == NULL)
+        return NULL;
+    PyObject *fn = PyObject_GetAttrString(mod, name);
+    Py_DECREF(mod);
+    return fn;
+}
+
+HV_EXPORT(hv_export)
+int32_t hv_export(uint32_t fid, uint32_t args, uint32_t nargs, uint32_t ret)
+{
+    static PyObject *dispatch;
+    set_result("", 0);
+    if (dispatch == NULL && (dispatch = sdk_function("_dispatch")) == NULL)
+        return take_exception();
+    PyObject *res = PyObject_CallFunction(dispatch, "kkkk", (unsigned long)fid,
+                                          (unsigned long)args, (unsigned long)nargs,
+                                          (unsigned long)ret);
+    if (res == NULL)
+        return take_exception();
+    Py_DECREF(res);
+    return HV_GUEST_OK;
+}
+
+HV_EXPORT(hv_post_return) void hv_post_return(uint32_t fid)
+{
+    static PyObject *post;
+    if (post == NULL && (post = sdk_function("_post_return")) == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    PyObject *res = PyObject_CallFunction(post, "k", (unsigned long)fid);
+    if (res == NULL)
+        PyErr_Clear();
+    Py_XDECREF(res);
 }

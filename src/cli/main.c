@@ -2,6 +2,9 @@
  * harvester: command-line entry point.
  *
  *   harvester py <file.py | -c CODE | -m MODULE> [args]   run Python in the sandbox
+ *   harvester wit <file.wit>                                print its worlds and signatures
+ *   harvester build <plugin-dir> [-o out.wasm] [--wit F]    build a plugin file
+ *   harvester invoke <plugin.wasm> <iface.func> [json-args] call a plugin's export
  *   harvester prepare                                       AOT-compile the runtime now
  *   harvester version
  */
@@ -13,6 +16,8 @@
 #include <string.h>
 
 #include "hv_engine.h"
+#include "hv_plugin.h"
+#include "hv_wit.h"
 
 #ifndef HV_RUNTIME_DIR
 #define HV_RUNTIME_DIR "build/runtime"
@@ -38,6 +43,9 @@ static int open_engine(hv_engine_t **ret, int verbose)
 static int usage(FILE *f)
 {
     fprintf(f, "usage: harvester py <file.py | -c CODE | -m MODULE | -> [args...]\n"
+               "       harvester wit <file.wit>\n"
+               "       harvester build <plugin-dir> [-o out.wasm] [--wit file.wit]\n"
+               "       harvester invoke <plugin.wasm> <interface.function> [json-args]\n"
                "       harvester prepare\n"
                "       harvester version\n");
     return 2;
@@ -99,12 +107,103 @@ out_free_argv:
     return status;
 }
 
+static const char *data_dir(void)
+{
+    const char *env = getenv("HARVESTER_DATA_DIR");
+    return env && *env ? env : HV_SOURCE_DIR;
+}
+
+static int cmd_wit(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage(stderr);
+    char err[1024];
+    hv_wit_doc_t *doc;
+    if (hv_wit_parse_file(argv[0], &doc, err, sizeof err) != HV_OK) {
+        fprintf(stderr, "harvester: %s\n", err);
+        return 1;
+    }
+    int rc = hv_wit_print(stdout, doc) == 0 ? 0 : 1;
+    hv_wit_free(doc);
+    return rc;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+    const char *dir = NULL, *out = NULL;
+    char wit[4096];
+    snprintf(wit, sizeof wit, "%s/wit/plugin.wit", data_dir());
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else if (strcmp(argv[i], "--wit") == 0 && i + 1 < argc)
+            snprintf(wit, sizeof wit, "%s", argv[++i]);
+        else if (dir == NULL && argv[i][0] != '-')
+            dir = argv[i];
+        else
+            return usage(stderr);
+    }
+    if (dir == NULL)
+        return usage(stderr);
+    hv_engine_t *eng;
+    if (open_engine(&eng, 0) != HV_OK)
+        return 1;
+    char err[8192], path[4096];
+    int rc = hv_plugin_build(eng, dir, out, wit, path, sizeof path, err, sizeof err);
+    hv_engine_close(eng);
+    if (rc != HV_OK) {
+        fprintf(stderr, "harvester: build: %s\n", err);
+        return 1;
+    }
+    printf("built %s\n", path);
+    return 0;
+}
+
+/* Calls one export of a plugin on the simulated board; prints JSON. */
+static int cmd_invoke(int argc, char **argv)
+{
+    if (argc < 2 || argc > 3)
+        return usage(stderr);
+    hv_engine_t *eng;
+    if (open_engine(&eng, 0) != HV_OK)
+        return 1;
+    hv_hal_t *hal = hv_hal_sim_new(11);
+    const char *dl = getenv("HARVESTER_DEADLINE_MS");
+    hv_plugin_opts_t o = {0};
+    o.eng = eng;
+    o.hal = hal;
+    o.state_dir = getenv("HARVESTER_STATE_DIR");
+    o.config_json = getenv("HARVESTER_PLUGIN_CONFIG");
+    o.deadline_ms = dl ? (uint32_t)strtoul(dl, NULL, 10) : 0;
+    char err[8192];
+    hv_plugin_t *p = NULL;
+    char *json = NULL;
+    int rc = hv_plugin_load(argv[0], &o, &p, err, sizeof err);
+    if (rc == HV_OK)
+        rc = hv_plugin_call_json(p, argv[1], argc > 2 ? argv[2] : NULL, &json, err, sizeof err);
+    if (rc == HV_OK)
+        printf("%s\n", json);
+    else
+        fprintf(stderr, "harvester: invoke: %s\n", err);
+    free(json);
+    hv_plugin_free(p);
+    hv_hal_sim_free(hal);
+    hv_engine_close(eng);
+    return rc == HV_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage(stderr);
     if (strcmp(argv[1], "py") == 0)
         return cmd_py(argc - 2, argv + 2);
+    if (strcmp(argv[1], "wit") == 0)
+        return cmd_wit(argc - 2, argv + 2);
+    if (strcmp(argv[1], "build") == 0)
+        return cmd_build(argc - 2, argv + 2);
+    if (strcmp(argv[1], "invoke") == 0)
+        return cmd_invoke(argc - 2, argv + 2);
     if (strcmp(argv[1], "prepare") == 0) {
         hv_engine_t *eng;
         if (open_engine(&eng, 1) != HV_OK)

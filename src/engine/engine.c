@@ -16,6 +16,35 @@
 #define HV_SOURCE_DIR "."
 #endif
 
+/* Plugins record the runtime they were built against by this hash. */
+static int runtime_id(const char *wasm, char out[33], char *err, size_t errlen)
+{
+    FILE *f = fopen(wasm, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: cannot open", wasm);
+        return HV_EIO;
+    }
+    size_t cap = 1 << 20, len = 0, n;
+    char *buf = malloc(cap);
+    while (buf != NULL && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (nb == NULL)
+                free(buf);
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return HV_ENOMEM;
+    }
+    hv_aot_hash_hex(buf, len, 0, out);
+    free(buf);
+    return HV_OK;
+}
+
 int hv_engine_open(const hv_engine_opts_t *opts, hv_engine_t **ret, char *err, size_t errlen)
 {
     char wasm[4096], so[4096];
@@ -39,8 +68,23 @@ int hv_engine_open(const hv_engine_opts_t *opts, hv_engine_t **ret, char *err, s
         goto out_free;
     }
     const char *data = opts->data_dir ? opts->data_dir : getenv("HARVESTER_DATA_DIR");
-    hv_aot_opts_t aot = {opts->cache_dir, data ? data : HV_SOURCE_DIR, 0, 0, opts->verbose};
+    if (data == NULL)
+        data = HV_SOURCE_DIR;
+    if (asprintf(&eng->sdk_dir, "%s/runtime/sdk", data) < 0) {
+        eng->sdk_dir = NULL;
+        snprintf(err, errlen, "out of memory");
+        rc = HV_ENOMEM;
+        goto out_free;
+    }
+    if (stat(eng->sdk_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: the harvester Python SDK is missing", eng->sdk_dir);
+        rc = HV_ENOENT;
+        goto out_free;
+    }
+    hv_aot_opts_t aot = {opts->cache_dir, data, 0, 0, opts->verbose};
     rc = hv_aot_compile(wasm, &aot, so, sizeof so, err, errlen);
+    if (rc == HV_OK)
+        rc = runtime_id(wasm, eng->runtime_id, err, errlen);
     if (rc != HV_OK)
         goto out_free;
     eng->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
@@ -64,6 +108,7 @@ int hv_engine_open(const hv_engine_opts_t *opts, hv_engine_t **ret, char *err, s
 out_close:
     dlclose(eng->dl);
 out_free:
+    free(eng->sdk_dir);
     free(eng->stdlib_dir);
     free(eng);
     return rc;
@@ -75,8 +120,10 @@ void hv_engine_close(hv_engine_t *eng)
         return;
     /* The module stays mapped: its function types live in the global
      * registry and a dlclose/dlopen cycle would register them again. */
+    free(eng->sdk_dir);
     free(eng->stdlib_dir);
     free(eng);
 }
 
 const char *hv_engine_stdlib_dir(const hv_engine_t *eng) { return eng->stdlib_dir; }
+const char *hv_engine_runtime_id(const hv_engine_t *eng) { return eng->runtime_id; }

@@ -11,6 +11,8 @@ struct hv_engine {
     void *dl;
     const hv_guest_vtable_t *vt;
     char *stdlib_dir;
+    char *sdk_dir;         /* runtime/sdk: the `harvester` Python package */
+    char runtime_id[33];   /* content hash of python.wasm */
 };
 
 /* The import context of module "harvester" (see runtime/python/_harvester.c). */
@@ -20,6 +22,8 @@ struct Z_harvester_instance_t {
     wasm_rt_memory_t *mem;
     uint8_t *pending; /* result or error waiting for take() */
     size_t pending_len;
+    const hv_canon_imports_t *canon;
+    hv_instance_t *inst;
 };
 
 struct hv_instance {
@@ -49,6 +53,10 @@ struct hv_snapshot {
 /* Allocates inst with its WASI and host contexts ready (no guest memory). */
 int engine__instance_alloc(hv_engine_t *eng, const hv_instance_opts_t *opts,
                            hv_instance_t **ret);
+
+/* Runs thunk(arg) as guest code with this instance's deadline; a trap marks
+ * the instance dead. Nested use from inside an import is allowed. */
+int engine__guest_run(hv_instance_t *inst, hv_rt_thunk_fn thunk, void *arg);
 
 /* Applies the memory cap and wires memory into the import contexts. */
 int engine__instance_attach_memory(hv_instance_t *inst);

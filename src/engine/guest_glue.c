@@ -47,8 +47,21 @@ static int32_t exit_code(void *g) { return (int32_t)Z_pyrtZ_hv_exit_code(G(g)); 
 static uint32_t alloc(void *g, uint32_t n) { return Z_pyrtZ_hv_alloc(G(g), n); }
 static void dealloc(void *g, uint32_t p) { Z_pyrtZ_hv_free(G(g), p); }
 
+static uint32_t cabi_realloc(void *g, uint32_t old, uint32_t old_size, uint32_t align,
+                             uint32_t new_size)
+{
+    return Z_pyrtZ_cabi_realloc(G(g), old, old_size, align, new_size);
+}
+
+static int32_t export_call(void *g, uint32_t fid, uint32_t args, uint32_t nargs, uint32_t ret)
+{
+    return (int32_t)Z_pyrtZ_hv_export(G(g), fid, args, nargs, ret);
+}
+
+static void post_return(void *g, uint32_t fid) { Z_pyrtZ_hv_post_return(G(g), fid); }
+
 __attribute__((visibility("default"))) const hv_guest_vtable_t hv_guest_module = {
     HV_GUEST_ABI, sizeof(Z_pyrt_instance_t), Z_pyrt_init_module, instantiate, free_instance,
     rebind, memory, table, stack_pointer, initialize, py_main, py_init, py_exec, py_call,
-    result_ptr, result_len, exit_code, alloc, dealloc,
+    result_ptr, result_len, exit_code, alloc, dealloc, cabi_realloc, export_call, post_return,
 };

@@ -35,6 +35,8 @@ int engine__instance_alloc(hv_engine_t *eng, const hv_instance_opts_t *opts, hv_
     inst->deadline_ns = (uint64_t)opts->deadline_ms * 1000000ULL;
     inst->host.fn = opts->hostcall;
     inst->host.ud = opts->hostcall_ud;
+    inst->host.canon = opts->canon;
+    inst->host.inst = inst;
 
     hv_wasi_config_t wc = {0};
     wc.argv = opts->argv ? opts->argv : default_argv;
@@ -43,7 +45,8 @@ int engine__instance_alloc(hv_engine_t *eng, const hv_instance_opts_t *opts, hv_
     wc.output = (hv_wasi_output_fn)opts->output;
     wc.output_ud = opts->output_ud;
     wc.mounts[0] = (hv_wasi_mount_t){"/lib/python3.11", eng->stdlib_dir};
-    wc.nmounts = 1;
+    wc.mounts[1] = (hv_wasi_mount_t){"/lib/sdk", eng->sdk_dir};
+    wc.nmounts = 2;
     for (int i = 0; i < opts->nmounts && wc.nmounts < HV_WASI_MAX_MOUNTS; i++)
         wc.mounts[wc.nmounts++] = (hv_wasi_mount_t){opts->mounts[i].guest, opts->mounts[i].host};
     int rc = opts->nmounts > HV_MAX_MOUNTS ? HV_EINVAL : hv_wasi_init(&inst->wasi, &wc);
@@ -69,8 +72,7 @@ int engine__instance_attach_memory(hv_instance_t *inst)
     return HV_OK;
 }
 
-/* Runs thunk(arg) as guest code with this instance's deadline. */
-static int guest_run(hv_instance_t *inst, hv_rt_thunk_fn thunk, void *arg)
+int engine__guest_run(hv_instance_t *inst, hv_rt_thunk_fn thunk, void *arg)
 {
     if (inst->dead)
         return HV_EDEAD;
@@ -113,11 +115,11 @@ int hv_instance_new(hv_engine_t *eng, const hv_instance_opts_t *opts, hv_instanc
     int rc = engine__instance_alloc(eng, opts, &inst);
     if (rc != HV_OK)
         return rc;
-    rc = guest_run(inst, thunk_instantiate, inst);
+    rc = engine__guest_run(inst, thunk_instantiate, inst);
     if (rc == HV_OK)
         rc = engine__instance_attach_memory(inst);
     if (rc == HV_OK)
-        rc = guest_run(inst, thunk_initialize, inst);
+        rc = engine__guest_run(inst, thunk_initialize, inst);
     if (rc != HV_OK) {
         hv_instance_free(inst);
         return rc;
@@ -225,7 +227,7 @@ static void thunk_call(void *arg)
 static int run_call(call_t *c)
 {
     set_result(c->inst, "", 0);
-    int rc = guest_run(c->inst, thunk_call, c);
+    int rc = engine__guest_run(c->inst, thunk_call, c);
     if (rc != HV_OK)
         return rc;
     switch (c->status) {
@@ -243,7 +245,7 @@ static int run_call(call_t *c)
 int hv_instance_main(hv_instance_t *inst, int *ret_status)
 {
     call_t c = {inst, 0, NULL, NULL, 0, 0, 0};
-    int rc = guest_run(inst, thunk_call, &c);
+    int rc = engine__guest_run(inst, thunk_call, &c);
     if (rc == HV_EEXIT) {
         *ret_status = inst->exit_code;
         return HV_OK;

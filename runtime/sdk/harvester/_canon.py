@@ -1,0 +1,1116 @@
+"""The canonical ABI: WIT types laid out in linear memory, and the
+conversions between their Python values and that layout.
+
+Every WIT type becomes a :class:`ValType` with its size, alignment and flat
+core types (``i32``/``i64``/``f32``/``f64``) computed as CanonicalABI.md
+defines them, plus four converters compiled once into closures and stored
+as attributes, so that a call only runs straight-line code:
+
+``load(mem, ptr, frees) -> value``
+    Lift the value stored in canonical layout at ``mem[ptr:]``. Every
+    string/list buffer it meets is appended to ``frees``: such buffers were
+    allocated by the host, and the caller frees them after lifting.
+``lift_flat(mem, ptr, frees) -> value``
+    Lift the value from its flat form: one 8-byte little-endian slot per
+    flat core value, starting at ``mem[ptr:]`` (i32 and f32 in the low
+    half). Because every slot is 8 bytes with i32/f32 zero-extended, the
+    spec's variant coercions (i32 <-> f32 bit casts, i64 wrap/extension,
+    f64 <-> i64 bit casts) are byte-identical: a variant's payload is read
+    with its case's own slot formats.
+``store(buf, off, value, allocs)``
+    Lower into canonical layout at ``buf[off:]``, a zero-filled bytearray
+    owned by the caller (never guest memory, so a growing memory cannot
+    leave it stale). String/list contents go into fresh guest blocks whose
+    addresses are appended to ``allocs``.
+``lower_flat(value, out, allocs)``
+    Append the value's flat core values to ``out``, in canonical form:
+    i32 as an int in [0, 2**32), i64 in [0, 2**64), f32/f64 as floats. A
+    function packs them all at once with one :class:`struct.Struct` made of
+    :data:`SLOT_CODE` entries.
+
+Lowering validates and raises :class:`LowerError` subclasses (TypeError,
+ValueError, OverflowError) whose path (``[2].gas_resistance``) is filled in
+while unwinding. Lifting untrusted memory raises :class:`LiftError` where
+the canonical ABI would trap.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from struct import Struct
+from typing import Any, Optional
+
+import _harvester
+
+from .types import Err, Ok, Result as ResultAlias, Some
+
+MAX_FLAT_PARAMS = 16
+MAX_FLAT_RESULTS = 1
+MAX_STRING_BYTES = (1 << 31) - 1
+
+#: struct code of one 8-byte slot holding a canonical flat value of each core type
+SLOT_CODE = {"i32": "I4x", "i64": "Q", "f32": "f4x", "f64": "d"}
+
+Load = Callable[[memoryview, int, list[int]], Any]
+Store = Callable[[bytearray, int, Any, list[int]], None]
+LowerFlat = Callable[[Any, list[Any], list[int]], None]
+
+_memory = _harvester.memory
+_alloc = _harvester.alloc
+
+_PAIR = Struct("<II")  # (ptr, len) of a string or list in memory
+_SLOT_PAIR = Struct("<I4xI4x")  # the same as two flat slots
+_U32 = Struct("<I")
+
+
+# ---- errors ------------------------------------------------------------------
+
+
+class LowerError(Exception):
+    """A Python value that cannot be lowered to its WIT type.
+
+    Raised as :class:`LowerTypeError`, :class:`LowerValueError` or
+    :class:`LowerOverflowError`; the enclosing converters add path segments
+    on the way out and the function adapter prefixes ``"iface.func: param"``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.segments: list[str] = []  # innermost first
+
+    def at(self, segment: str) -> LowerError:
+        """Records that the failing value sits at ``segment`` of its parent."""
+        self.segments.append(segment)
+        return self
+
+    def located(self, where: str) -> LowerError:
+        """Sets the final message, ``where`` naming the function and param."""
+        path = where + "".join(reversed(self.segments))
+        self.args = (f"{path}: {self.reason}",)
+        return self
+
+
+class LowerTypeError(LowerError, TypeError):
+    pass
+
+
+class LowerValueError(LowerError, ValueError):
+    pass
+
+
+class LowerOverflowError(LowerError, OverflowError):
+    pass
+
+
+class LiftError(ValueError):
+    """Linear memory does not hold a valid value (the canonical ABI traps)."""
+
+
+def _got(v: object) -> str:
+    text = repr(v)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(v).__name__} {text}"
+
+
+# ---- layout helpers ----------------------------------------------------------
+
+
+def align_to(offset: int, alignment: int) -> int:
+    return (offset + alignment - 1) & ~(alignment - 1)
+
+
+def join(a: str, b: str) -> str:
+    """The core type a variant slot needs to hold either of two core types."""
+    if a == b:
+        return a
+    if {a, b} == {"i32", "f32"}:
+        return "i32"
+    return "i64"
+
+
+def record_layout(types: Sequence[ValType]) -> tuple[list[int], int, int]:
+    """Field offsets, size and alignment of a record/tuple of ``types``."""
+    offsets = []
+    offset = 0
+    alignment = 1
+    for t in types:
+        offset = align_to(offset, t.align)
+        offsets.append(offset)
+        offset += t.size
+        alignment = max(alignment, t.align)
+    return offsets, align_to(offset, alignment), alignment
+
+
+def discriminant_size(ncases: int) -> int:
+    return 1 if ncases <= 1 << 8 else 2 if ncases <= 1 << 16 else 4
+
+
+def flat_struct(types: Sequence[ValType]) -> Struct:
+    """Packs the canonical flat values of ``types`` into 8-byte slots."""
+    return Struct("<" + "".join(SLOT_CODE[c] for t in types for c in t.flat))
+
+
+def copy_in(data: bytes | bytearray, align: int, allocs: list[int]) -> int:
+    """Copies ``data`` into a new guest block, recorded in ``allocs``."""
+    n = len(data)
+    ptr = _alloc(n, align)
+    allocs.append(ptr)
+    _memory()[ptr : ptr + n] = data
+    return ptr
+
+
+def _check_range(mem: memoryview, ptr: int, nbytes: int, what: str) -> None:
+    if ptr + nbytes > len(mem):
+        raise LiftError(f"{what} at 0x{ptr:x} + {nbytes} bytes is outside linear memory")
+
+
+# ---- types -------------------------------------------------------------------
+
+
+class ValType:
+    """A WIT value type: layout plus compiled converters (see module doc)."""
+
+    wit: str  #: how WIT spells the type, for messages
+    size: int
+    align: int
+    flat: tuple[str, ...]
+    annotation: Any  #: the Python type of its values, for signatures
+
+    #: struct code of the value in memory when it is a single number that
+    #: needs no conversion (ints and floats); lets lists/records use one Struct
+    prim: Optional[str] = None
+    #: struct code of its one flat slot when struct's own checks are exactly
+    #: the lowering checks (top-level parameters are then packed unchecked)
+    fast: Optional[str] = None
+    #: struct code reading its one flat slot without conversion
+    slot: Optional[str] = None
+
+    load: Load
+    lift_flat: Load
+    store: Store
+    lower_flat: LowerFlat
+
+    def check(self, v: Any) -> None:
+        """Raises the LowerError lowering ``v`` would raise (for ``fast`` types)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.wit} size={self.size} align={self.align} flat={self.flat}>"
+
+
+_INT_KINDS = {
+    # kind: (bytes, signed, struct code)
+    "u8": (1, False, "B"),
+    "s8": (1, True, "b"),
+    "u16": (2, False, "H"),
+    "s16": (2, True, "h"),
+    "u32": (4, False, "I"),
+    "s32": (4, True, "i"),
+    "u64": (8, False, "Q"),
+    "s64": (8, True, "q"),
+}
+
+
+class Int(ValType):
+    def __init__(self, kind: str) -> None:
+        nbytes, signed, code = _INT_KINDS[kind]
+        bits = 8 * nbytes
+        lo = -(1 << (bits - 1)) if signed else 0
+        hi = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
+        self.wit = kind
+        self.size = self.align = nbytes
+        self.flat = ("i64",) if nbytes == 8 else ("i32",)
+        self.annotation = int
+        self.prim = code
+        self.slot = code + "x" * (8 - nbytes)  # the low bytes: lifting wraps like the spec
+        # s8/s16 travel sign-extended to 32 bits, which no struct code does.
+        self.fast = None if signed and nbytes < 4 else self.slot
+        self.lo, self.hi = lo, hi
+        mask = (1 << (64 if nbytes == 8 else 32)) - 1
+        check = self.check
+        unpack_from = Struct("<" + code).unpack_from
+        pack_into = Struct("<" + code).pack_into
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> int:
+            return unpack_from(mem, ptr)[0]
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            if type(v) is not int or not lo <= v <= hi:
+                check(v)
+            pack_into(buf, off, v)
+
+        if signed:
+
+            def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+                if type(v) is not int or not lo <= v <= hi:
+                    check(v)
+                out.append(v & mask)
+
+        else:
+
+            def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+                if type(v) is not int or not lo <= v <= hi:
+                    check(v)
+                out.append(v)
+
+        self.load = self.lift_flat = load
+        self.store = store
+        self.lower_flat = lower_flat
+
+    def check(self, v: Any) -> None:
+        if not isinstance(v, int):
+            raise LowerTypeError(f"expected {self.wit} (int), got {_got(v)}")
+        if not self.lo <= v <= self.hi:
+            raise LowerOverflowError(f"expected {self.wit} ({self.lo}..{self.hi}), got {v}")
+
+
+class Float(ValType):
+    def __init__(self, kind: str) -> None:
+        code = "f" if kind == "f32" else "d"
+        self.wit = kind
+        self.size = self.align = 4 if kind == "f32" else 8
+        self.flat = (kind,)
+        self.annotation = float
+        self.prim = code
+        self.fast = self.slot = SLOT_CODE[kind]
+        self._pack = pack = Struct("<" + code).pack
+        check = self.check
+        unpack_from = Struct("<" + code).unpack_from
+        pack_into = Struct("<" + code).pack_into
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> float:
+            return unpack_from(mem, ptr)[0]
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            try:
+                pack_into(buf, off, v)
+            except (struct.error, TypeError, OverflowError):
+                check(v)
+                raise
+
+        if kind == "f32":
+
+            def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+                check(v)  # includes the range check packing does
+                out.append(v)
+
+        else:
+
+            def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+                if type(v) is not float:
+                    check(v)
+                out.append(v)
+
+        self.load = self.lift_flat = load
+        self.store = store
+        self.lower_flat = lower_flat
+
+    def check(self, v: Any) -> None:
+        if not isinstance(v, (float, int)):
+            raise LowerTypeError(f"expected {self.wit} (float), got {_got(v)}")
+        try:
+            self._pack(v)
+        except OverflowError:
+            raise LowerOverflowError(f"expected {self.wit}, got {v!r} (out of range)") from None
+
+
+class Bool(ValType):
+    def __init__(self) -> None:
+        self.wit = "bool"
+        self.size = self.align = 1
+        self.flat = ("i32",)
+        self.annotation = bool
+        check = self.check
+        slot_i32 = _U32.unpack_from
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> bool:
+            return mem[ptr] != 0
+
+        def lift_flat(mem: memoryview, ptr: int, frees: list[int]) -> bool:
+            return slot_i32(mem, ptr)[0] != 0
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            if type(v) is not bool:
+                check(v)
+            buf[off] = 1 if v else 0
+
+        def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+            if type(v) is not bool:
+                check(v)
+            out.append(1 if v else 0)
+
+        self.load, self.lift_flat, self.store, self.lower_flat = load, lift_flat, store, lower_flat
+
+    def check(self, v: Any) -> None:
+        if not isinstance(v, int):
+            raise LowerTypeError(f"expected bool, got {_got(v)}")
+
+
+def _lift_char(i: int) -> str:
+    if i >= 0x110000 or 0xD800 <= i <= 0xDFFF:
+        raise LiftError(f"invalid char U+{i:X} (not a Unicode scalar value)")
+    return chr(i)
+
+
+class Char(ValType):
+    def __init__(self) -> None:
+        self.wit = "char"
+        self.size = self.align = 4
+        self.flat = ("i32",)
+        self.annotation = str
+        check = self.check
+        unpack_from = _U32.unpack_from
+        pack_into = _U32.pack_into
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> str:
+            return _lift_char(unpack_from(mem, ptr)[0])
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            check(v)
+            pack_into(buf, off, ord(v))
+
+        def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+            check(v)
+            out.append(ord(v))
+
+        self.load = self.lift_flat = load
+        self.store, self.lower_flat = store, lower_flat
+
+    def check(self, v: Any) -> None:
+        if not isinstance(v, str) or len(v) != 1:
+            raise LowerTypeError(f"expected char (str of length 1), got {_got(v)}")
+        if 0xD800 <= ord(v) <= 0xDFFF:
+            raise LowerValueError(f"expected char, got the lone surrogate U+{ord(v):X}")
+
+
+class _Buffer(ValType):
+    """string and list<T>: (ptr, len) of a separate guest block."""
+
+    def __init__(self, wit: str, annotation: Any) -> None:
+        self.wit = wit
+        self.size = 8
+        self.align = 4
+        self.flat = ("i32", "i32")
+        self.annotation = annotation
+
+    def _compile(
+        self,
+        put: Callable[[Any, list[int]], tuple[int, int]],
+        read: Callable[[memoryview, int, int, list[int]], Any],
+    ) -> None:
+        """put(value, allocs) -> (ptr, len) copies a value into guest memory;
+        read(mem, ptr, len, frees) lifts one."""
+        pair_into = _PAIR.pack_into
+        pair_from = _PAIR.unpack_from
+        slot_pair_from = _SLOT_PAIR.unpack_from
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            p, n = pair_from(mem, ptr)
+            return read(mem, p, n, frees)
+
+        def lift_flat(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            p, n = slot_pair_from(mem, ptr)
+            return read(mem, p, n, frees)
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            p, n = put(v, allocs)
+            pair_into(buf, off, p, n)
+
+        def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+            out += put(v, allocs)
+
+        self.load, self.lift_flat, self.store, self.lower_flat = load, lift_flat, store, lower_flat
+
+
+class String(_Buffer):
+    def __init__(self) -> None:
+        super().__init__("string", str)
+
+        def put(v: Any, allocs: list[int]) -> tuple[int, int]:
+            if type(v) is not str and not isinstance(v, str):
+                raise LowerTypeError(f"expected string (str), got {_got(v)}")
+            try:
+                data = v.encode()
+            except UnicodeEncodeError as e:
+                raise LowerValueError(f"string contains the lone surrogate at index {e.start}") from None
+            if len(data) > MAX_STRING_BYTES:
+                raise LowerOverflowError(f"string of {len(data)} bytes is too long")
+            return copy_in(data, 1, allocs), len(data)
+
+        def read(mem: memoryview, p: int, n: int, frees: list[int]) -> str:
+            if p + n > len(mem):
+                _check_range(mem, p, n, "string")
+            if p:
+                frees.append(p)
+            try:
+                return str(mem[p : p + n], "utf-8")
+            except UnicodeDecodeError as e:
+                raise LiftError(f"string at 0x{p:x} is not UTF-8 ({e.reason} at byte {e.start})") from None
+
+        self._compile(put, read)
+
+
+def _sequence(v: Any, wit: str) -> Sequence[Any]:
+    t = type(v)
+    if t is list or t is tuple:
+        return v  # type: ignore[no-any-return]
+    if isinstance(v, Sequence) and not isinstance(v, (str, bytes, bytearray, memoryview)):
+        return v
+    raise LowerTypeError(f"expected {wit} (list), got {_got(v)}")
+
+
+class Bytes(_Buffer):
+    """list<u8> as bytes."""
+
+    def __init__(self, u8: Int) -> None:
+        super().__init__("list<u8>", bytes)
+        check_u8 = u8.check
+
+        def put(v: Any, allocs: list[int]) -> tuple[int, int]:
+            if type(v) is bytes or isinstance(v, (bytes, bytearray)):
+                data = v
+            elif isinstance(v, memoryview):
+                data = v.tobytes()
+            elif isinstance(v, (list, tuple)):
+                try:
+                    data = bytes(v)
+                except (TypeError, ValueError):
+                    for i, x in enumerate(v):
+                        try:
+                            check_u8(x)
+                        except LowerError as e:
+                            raise e.at(f"[{i}]") from None
+                    raise
+            else:
+                raise LowerTypeError(
+                    f"expected list<u8> (bytes, bytearray, memoryview or list of ints), got {_got(v)}"
+                )
+            return copy_in(data, 1, allocs), len(data)
+
+        def read(mem: memoryview, p: int, n: int, frees: list[int]) -> bytes:
+            if p + n > len(mem):
+                _check_range(mem, p, n, "list<u8>")
+            if p:
+                frees.append(p)
+            return mem[p : p + n].tobytes()
+
+        self._compile(put, read)
+
+
+class List(_Buffer):
+    def __init__(self, elem: ValType) -> None:
+        super().__init__(f"list<{elem.wit}>", list[elem.annotation])  # type: ignore[name-defined]
+        self.elem = elem
+        wit, esize, ealign = self.wit, elem.size, elem.align
+        if elem.prim is not None:
+            encode, decode = self._numbers(elem)
+        else:
+            encode, decode = self._generic(elem)
+
+        def put(v: Any, allocs: list[int]) -> tuple[int, int]:
+            seq = _sequence(v, wit)
+            if len(seq) * esize >= 1 << 32:
+                raise LowerOverflowError(f"list of {len(seq)} elements is too long")
+            return copy_in(encode(seq, allocs), ealign, allocs), len(seq)
+
+        def read(mem: memoryview, p: int, n: int, frees: list[int]) -> list[Any]:
+            if p & (ealign - 1):
+                raise LiftError(f"{wit} at 0x{p:x} is not aligned to {ealign}")
+            _check_range(mem, p, n * esize, wit)
+            if p:
+                frees.append(p)
+            return decode(mem, p, n, frees)
+
+        self._compile(put, read)
+
+    @staticmethod
+    def _numbers(
+        elem: ValType,
+    ) -> tuple[Callable[[Sequence[Any], list[int]], bytes], Callable[[memoryview, int, int, list[int]], list[Any]]]:
+        """Lists of ints or floats: one struct call for the whole list."""
+        code = elem.prim
+
+        def encode(seq: Sequence[Any], allocs: list[int]) -> bytes:
+            try:
+                return struct.pack(f"<{len(seq)}{code}", *seq)
+            except (struct.error, TypeError, OverflowError):
+                for i, x in enumerate(seq):
+                    try:
+                        elem.check(x)
+                    except LowerError as e:
+                        raise e.at(f"[{i}]") from None
+                raise
+
+        def decode(mem: memoryview, p: int, n: int, frees: list[int]) -> list[Any]:
+            return list(struct.unpack_from(f"<{n}{code}", mem, p))
+
+        return encode, decode
+
+    @staticmethod
+    def _generic(
+        elem: ValType,
+    ) -> tuple[Callable[[Sequence[Any], list[int]], bytearray], Callable[[memoryview, int, int, list[int]], list[Any]]]:
+        esize = elem.size
+        store_elem, load_elem = elem.store, elem.load
+
+        def encode(seq: Sequence[Any], allocs: list[int]) -> bytearray:
+            buf = bytearray(len(seq) * esize)
+            off = 0
+            for i, x in enumerate(seq):
+                try:
+                    store_elem(buf, off, x, allocs)
+                except LowerError as e:
+                    raise e.at(f"[{i}]")
+                off += esize
+            return buf
+
+        def decode(mem: memoryview, p: int, n: int, frees: list[int]) -> list[Any]:
+            if esize == 0:
+                return [load_elem(mem, p, frees) for _ in range(n)]
+            return [load_elem(mem, q, frees) for q in range(p, p + n * esize, esize)]
+
+        return encode, decode
+
+
+class _Fields(ValType):
+    """Records and tuples: fields one after another, each aligned."""
+
+    def _compile(
+        self,
+        types: Sequence[ValType],
+        segments: Sequence[str],
+        split: Callable[[Any], Sequence[Any]],
+        make: Callable[[Sequence[Any]], Any],
+    ) -> None:
+        """split(value) -> field values (raising LowerTypeError); make(field values) -> value."""
+        offsets, self.size, self.align = record_layout(types)
+        self.flat = tuple(c for t in types for c in t.flat)
+        self.types = list(types)
+        self.offsets = offsets
+        slot_offsets = []
+        n = 0
+        for t in types:
+            slot_offsets.append(8 * n)
+            n += len(t.flat)
+
+        loads = [(t.load, off) for t, off in zip(types, offsets)]
+        flat_loads = [(t.lift_flat, off) for t, off in zip(types, slot_offsets)]
+        stores = [(t.store, off, seg) for t, off, seg in zip(types, offsets, segments)]
+        flat_lowers = [(t.lower_flat, seg) for t, seg in zip(types, segments)]
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            return make([f(mem, ptr + off, frees) for f, off in loads])
+
+        def lift_flat(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            return make([f(mem, ptr + off, frees) for f, off in flat_loads])
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            for (f, foff, seg), x in zip(stores, split(v)):
+                try:
+                    f(buf, off + foff, x, allocs)
+                except LowerError as e:
+                    raise e.at(seg)
+
+        def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+            for (f, seg), x in zip(flat_lowers, split(v)):
+                try:
+                    f(x, out, allocs)
+                except LowerError as e:
+                    raise e.at(seg)
+
+        self.load, self.lift_flat, self.store, self.lower_flat = load, lift_flat, store, lower_flat
+        if types and all(t.prim is not None for t in types):
+            self._compile_numbers(types, offsets, split, make)
+
+    def _compile_numbers(
+        self,
+        types: Sequence[ValType],
+        offsets: Sequence[int],
+        split: Callable[[Any], Sequence[Any]],
+        make: Callable[[Sequence[Any]], Any],
+    ) -> None:
+        """All fields are numbers: one Struct each way. Storing falls back to
+        the field-by-field path only to explain a failure."""
+        code = []
+        end = 0
+        for t, off in zip(types, offsets):
+            code.append("x" * (off - end) + str(t.prim))
+            end = off + t.size
+        code.append("x" * (self.size - end))
+        mem_struct = Struct("<" + "".join(code))
+        unpack_from, pack_into = mem_struct.unpack_from, mem_struct.pack_into
+        slot_unpack_from = Struct("<" + "".join(str(t.slot) for t in types)).unpack_from
+        store_fields = self.store
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            return make(unpack_from(mem, ptr))
+
+        def lift_flat(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            return make(slot_unpack_from(mem, ptr))
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            values = split(v)
+            try:
+                pack_into(buf, off, *values)
+            except (struct.error, TypeError, OverflowError):
+                store_fields(buf, off, v, allocs)  # raises the precise error
+
+        self.load, self.lift_flat, self.store = load, lift_flat, store
+
+
+class Tuple(_Fields):
+    def __init__(self, types: Sequence[ValType]) -> None:
+        self.wit = f"tuple<{', '.join(t.wit for t in types)}>"
+        self.annotation = tuple[tuple(t.annotation for t in types)] if types else tuple[()]
+        n = len(types)
+        wit = self.wit
+
+        def split(v: Any) -> Sequence[Any]:
+            if (type(v) is tuple or isinstance(v, (tuple, list))) and len(v) == n:
+                return v  # type: ignore[no-any-return]
+            raise LowerTypeError(f"expected {wit} (tuple of {n}), got {_got(v)}")
+
+        self._compile(types, [f"[{i}]" for i in range(n)], split, tuple)
+
+
+class Record(_Fields):
+    def __init__(self, wit: str, fields: Sequence[tuple[str, ValType]], cls: type) -> None:
+        """fields: (Python attribute name, type); cls(*values) builds a value."""
+        self.wit = wit
+        self.annotation = cls
+        self.cls = cls
+        names = [name for name, _ in fields]
+        expected = f"expected {wit} ({cls.__name__})"
+        if len(names) >= 2:
+            getter: Callable[[Any], Sequence[Any]] = attrgetter(*names)
+        elif names:
+            one = attrgetter(names[0])
+
+            def getter(v: Any) -> Sequence[Any]:
+                return (one(v),)
+
+        else:
+
+            def getter(v: Any) -> Sequence[Any]:
+                return ()
+
+        def split(v: Any) -> Sequence[Any]:
+            try:
+                return getter(v)
+            except AttributeError:
+                raise LowerTypeError(f"{expected}, got {_got(v)}") from None
+
+        def make(values: Sequence[Any]) -> Any:
+            return cls(*values)
+
+        self._compile([t for _, t in fields], ["." + name for name in names], split, make)
+
+
+class _Cases(ValType):
+    """Variants after despecialization (variant, option, result): a
+    discriminant, then the payload of the case at a common offset."""
+
+    def _compile(
+        self,
+        payloads: Sequence[Optional[ValType]],
+        makers: Sequence[Callable[[Any], Any]],
+        classify: Callable[[Any], tuple[int, Any]],
+        segments: Sequence[str],
+    ) -> None:
+        """makers[i](payload or None) -> value of case i; classify(value) ->
+        (case index, payload), raising LowerTypeError; segments[i]: where the
+        payload of case i is, for error paths."""
+        n = len(payloads)
+        disc = discriminant_size(n)
+        max_align = max((t.align for t in payloads if t is not None), default=1)
+        payload_off = align_to(disc, max_align)
+        self.align = max(disc, max_align)
+        self.size = align_to(payload_off + max((t.size for t in payloads if t is not None), default=0), self.align)
+        self.payload_offset = payload_off
+        self.payloads = list(payloads)
+        joined: list[str] = []
+        for t in payloads:
+            for i, c in enumerate(t.flat if t is not None else ()):
+                if i < len(joined):
+                    joined[i] = join(joined[i], c)
+                else:
+                    joined.append(c)
+        self.flat = ("i32", *joined)
+        self._disc_struct = Struct("<" + {1: "B", 2: "H", 4: "I"}[disc])
+        self._joined = joined
+        self.load, self.lift_flat = self.readers(makers)
+        self.store, self.lower_flat = self.writers(classify, segments)
+
+    def writers(self, classify: Callable[[Any], tuple[int, Any]], segments: Sequence[str]) -> tuple[Store, LowerFlat]:
+        """(store, lower_flat) of values that classify(value) splits into
+        (case index, payload)."""
+        payload_off = self.payload_offset
+        disc_into = self._disc_struct.pack_into
+        case_stores = [t.store if t is not None else None for t in self.payloads]
+        case_lowers = [_case_flat_lowerer(t, self._joined) for t in self.payloads]
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            i, payload = classify(v)
+            disc_into(buf, off, i)
+            store_payload = case_stores[i]
+            if store_payload is not None:
+                try:
+                    store_payload(buf, off + payload_off, payload, allocs)
+                except LowerError as e:
+                    raise e.at(segments[i])
+
+        def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+            i, payload = classify(v)
+            out.append(i)
+            try:
+                case_lowers[i](payload, out, allocs)
+            except LowerError as e:
+                raise e.at(segments[i])
+
+        return store, lower_flat
+
+    def readers(self, makers: Sequence[Callable[[Any], Any]]) -> tuple[Load, Load]:
+        """(load, lift_flat) building case i's value with makers[i](payload)."""
+        n = len(self.payloads)
+        payload_off = self.payload_offset
+        disc_from = self._disc_struct.unpack_from
+        slot_i32 = _U32.unpack_from
+        wit = self.wit
+        case_loads = [_case_reader(t.load if t else None, make) for t, make in zip(self.payloads, makers)]
+        case_lifts = [_case_reader(t.lift_flat if t else None, make) for t, make in zip(self.payloads, makers)]
+
+        def bad_case(i: int) -> LiftError:
+            return LiftError(f"{wit}: discriminant {i} out of range ({n} cases)")
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            i = disc_from(mem, ptr)[0]
+            if i >= n:
+                raise bad_case(i)
+            return case_loads[i](mem, ptr + payload_off, frees)
+
+        def lift_flat(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            i = slot_i32(mem, ptr)[0]
+            if i >= n:
+                raise bad_case(i)
+            return case_lifts[i](mem, ptr + 8, frees)
+
+        return load, lift_flat
+
+
+def _case_reader(read: Optional[Load], make: Callable[[Any], Any]) -> Load:
+    if read is None:
+
+        def read_empty(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            return make(None)
+
+        return read_empty
+    if make is _identity:
+        return read
+
+    def read_payload(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+        return make(read(mem, ptr, frees))  # type: ignore[misc]
+
+    return read_payload
+
+
+def _case_flat_lowerer(t: Optional[ValType], joined: Sequence[str]) -> LowerFlat:
+    """Appends a case's flat payload as the variant's joined slots: coerced
+    where the joined type differs (f32 -> i32/i64 bits, f64 -> i64 bits),
+    zeros in the slots this case does not use."""
+    own = t.flat if t is not None else ()
+    padding = (0,) * (len(joined) - len(own))
+    if t is None:
+
+        def lower_empty(payload: Any, out: list[Any], allocs: list[int]) -> None:
+            out += padding
+
+        return lower_empty
+
+    lower = t.lower_flat
+    # An i32 value is already a valid i64 one (zero-extended); floats in
+    # integer slots need their bits.
+    if all(c == j or (c, j) == ("i32", "i64") for c, j in zip(own, joined)):
+
+        def lower_direct(payload: Any, out: list[Any], allocs: list[int]) -> None:
+            lower(payload, out, allocs)
+            out += padding
+
+        return lower_direct
+
+    as_own = Struct("<" + "".join(SLOT_CODE[c] for c in own)).pack
+    as_joined = Struct("<" + "".join(SLOT_CODE[j] for j in joined[: len(own)])).unpack
+
+    def lower_coerced(payload: Any, out: list[Any], allocs: list[int]) -> None:
+        values: list[Any] = []
+        lower(payload, values, allocs)
+        out += as_joined(as_own(*values))
+        out += padding
+
+    return lower_coerced
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+def _none(_: Any) -> None:
+    return None
+
+
+class Option(_Cases):
+    """option<T>: None or the value; Some(x) for the some case when T is
+    itself an option."""
+
+    def __init__(self, elem: ValType) -> None:
+        self.wit = f"option<{elem.wit}>"
+        self.elem = elem
+        nested = isinstance(elem, Option)
+        wit = self.wit
+        none = (0, None)
+        if nested:
+            self.annotation = Optional[Some[elem.annotation]]  # type: ignore[name-defined]
+
+            def classify(v: Any) -> tuple[int, Any]:
+                if v is None:
+                    return none
+                if isinstance(v, Some):
+                    return 1, v.value
+                raise LowerTypeError(f"expected {wit} (None or Some(...)), got {_got(v)}")
+
+            self._compile([None, elem], [_none, Some], classify, ["", ".value"])
+        else:
+            self.annotation = Optional[elem.annotation]
+
+            def classify(v: Any) -> tuple[int, Any]:
+                return none if v is None else (1, v)
+
+            self._compile([None, elem], [_none, _identity], classify, ["", ""])
+
+
+class Result(_Cases):
+    """result<T, E> as data: Ok(value) or Err(value)."""
+
+    def __init__(self, ok: Optional[ValType], err: Optional[ValType]) -> None:
+        if ok is None and err is None:
+            self.wit = "result"
+        elif err is None:
+            self.wit = f"result<{ok.wit}>"  # type: ignore[union-attr]
+        else:
+            self.wit = f"result<{ok.wit if ok else '_'}, {err.wit}>"
+        self.ok, self.err = ok, err
+        self.annotation = ResultAlias[ok.annotation if ok else None, err.annotation if err else None]  # type: ignore[misc]
+        wit = self.wit
+
+        def classify(v: Any) -> tuple[int, Any]:
+            t = type(v)
+            if t is Ok:
+                return 0, v.value
+            if t is Err:
+                return 1, v.value
+            if isinstance(v, Ok):
+                return 0, v.value
+            if isinstance(v, Err):
+                return 1, v.value
+            raise LowerTypeError(f"expected {wit} (Ok(...) or Err(...)), got {_got(v)}")
+
+        self._compile([ok, err], [Ok, Err], classify, [".value", ".value"])
+        # A function's top-level result: lifted to the ok value or Err(e)
+        # raised; lowered from (0, ok value) or (1, error value).
+        self.unwrapped_readers = self.readers([_identity, _raise_err])
+        self.unwrapped_writers = self.writers(_identity, ["", ""])
+
+
+def _raise_err(value: Any) -> Any:
+    raise Err(value)
+
+
+class Variant(_Cases):
+    """A named variant: one class per case, holding ``value`` when the case
+    has a payload."""
+
+    def __init__(self, wit: str, cases: Sequence[tuple[Optional[ValType], type]], annotation: Any) -> None:
+        self.wit = wit
+        self.annotation = annotation
+        self.classes = [cls for _, cls in cases]
+        index = {cls: i for i, (_, cls) in enumerate(cases)}
+        has_payload = [t is not None for t, _ in cases]
+        expected = f"expected {wit} ({' | '.join(cls.__name__ for _, cls in cases)})"
+
+        def classify(v: Any) -> tuple[int, Any]:
+            i = index.get(type(v))
+            if i is None:
+                for cls, j in index.items():
+                    if isinstance(v, cls):
+                        i = j
+                        break
+                else:
+                    raise LowerTypeError(f"{expected}, got {_got(v)}")
+            return i, (v.value if has_payload[i] else None)
+
+        makers = [cls if t is not None else _constructor(cls) for t, cls in cases]
+        self._compile([t for t, _ in cases], makers, classify, [".value"] * len(cases))
+
+
+def _constructor(cls: type) -> Callable[[Any], Any]:
+    def make(_: Any) -> Any:
+        return cls()
+
+    return make
+
+
+class Enum(ValType):
+    """An enum: members of an enum.Enum whose values are the case indices."""
+
+    def __init__(self, wit: str, cls: type[enum.Enum]) -> None:
+        members = list(cls)
+        n = len(members)
+        self.wit = wit
+        self.cls = cls
+        self.annotation = cls
+        self.size = self.align = discriminant_size(n)
+        self.flat = ("i32",)
+        disc = Struct("<" + {1: "B", 2: "H", 4: "I"}[self.size])
+        disc_from, disc_into = disc.unpack_from, disc.pack_into
+        slot_i32 = _U32.unpack_from
+        check = self.check
+
+        def member(i: int) -> enum.Enum:
+            if i >= n:
+                raise LiftError(f"{wit}: discriminant {i} out of range ({n} cases)")
+            return members[i]
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> enum.Enum:
+            return member(disc_from(mem, ptr)[0])
+
+        def lift_flat(mem: memoryview, ptr: int, frees: list[int]) -> enum.Enum:
+            return member(slot_i32(mem, ptr)[0])
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            if type(v) is not cls:
+                check(v)
+            disc_into(buf, off, v.value)
+
+        def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+            if type(v) is not cls:
+                check(v)
+            out.append(v.value)
+
+        self.load, self.lift_flat, self.store, self.lower_flat = load, lift_flat, store, lower_flat
+
+    def check(self, v: Any) -> None:
+        if not isinstance(v, self.cls):
+            raise LowerTypeError(f"expected {self.wit} ({self.cls.__name__}), got {_got(v)}")
+
+
+class Flags(ValType):
+    """flags: an enum.Flag (or a plain int of its bits). Stored in 1 byte
+    (<= 8 flags), 2 bytes (<= 16) or ceil(n/32) u32 words, flattened to one
+    i32 per word."""
+
+    def __init__(self, wit: str, cls: type[enum.Flag], nflags: int) -> None:
+        # Zero flags (which WIT rejects) get one byte and one word, as the
+        # host's layout.c does, rather than CanonicalABI.md's nothing.
+        words = max(1, (nflags + 31) // 32)
+        self.wit = wit
+        self.cls = cls
+        self.annotation = cls
+        self.size = 1 if nflags <= 8 else 2 if nflags <= 16 else 4 * words
+        self.align = min(self.size, 4)
+        self.flat = ("i32",) * words
+        size = self.size
+        mask = (1 << nflags) - 1
+        slots_from = Struct("<" + "I4x" * words).unpack_from
+        expected = f"expected {wit} ({cls.__name__} or int)"
+
+        def bits(v: Any) -> int:
+            if isinstance(v, cls):
+                return int(v.value)
+            if isinstance(v, int) and not isinstance(v, enum.Flag):
+                if v < 0 or v & ~mask:
+                    raise LowerValueError(f"{expected}, got {v:#x} (bits outside its {nflags} flags)")
+                return int(v)
+            raise LowerTypeError(f"{expected}, got {_got(v)}")
+
+        def make(i: int) -> Any:
+            return cls(i & mask) if nflags else 0
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            return make(int.from_bytes(mem[ptr : ptr + size], "little"))
+
+        def lift_flat(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            i = 0
+            for k, word in enumerate(slots_from(mem, ptr)):
+                i |= word << (32 * k)
+            return make(i)
+
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            buf[off : off + size] = bits(v).to_bytes(size, "little")
+
+        def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+            i = bits(v)
+            for _ in range(words):
+                out.append(i & 0xFFFFFFFF)
+                i >>= 32
+
+        self.load, self.lift_flat, self.store, self.lower_flat = load, lift_flat, store, lower_flat
+
+
+def primitive(kind: str) -> ValType:
+    """The type of a primitive WIT kind ("u8", "string", ...)."""
+    if kind in _INT_KINDS:
+        return Int(kind)
+    if kind in ("f32", "f64"):
+        return Float(kind)
+    if kind == "bool":
+        return Bool()
+    if kind == "char":
+        return Char()
+    if kind == "string":
+        return String()
+    raise ValueError(f"unknown primitive WIT type {kind!r}")
+
+
+def list_of(elem: ValType) -> ValType:
+    """list<T>; list<u8> maps to bytes."""
+    if isinstance(elem, Int) and elem.wit == "u8":
+        return Bytes(elem)
+    return List(elem)
+
+
+__all__ = [
+    "MAX_FLAT_PARAMS",
+    "MAX_FLAT_RESULTS",
+    "SLOT_CODE",
+    "ValType",
+    "Int",
+    "Float",
+    "Bool",
+    "Char",
+    "String",
+    "Bytes",
+    "List",
+    "Tuple",
+    "Record",
+    "Option",
+    "Result",
+    "Variant",
+    "Enum",
+    "Flags",
+    "LowerError",
+    "LowerTypeError",
+    "LowerValueError",
+    "LowerOverflowError",
+    "LiftError",
+    "primitive",
+    "list_of",
+    "align_to",
+    "join",
+    "record_layout",
+    "discriminant_size",
+    "flat_struct",
+    "copy_in",
+]

@@ -1,0 +1,33 @@
+/* Internals shared by the canonical ABI files (layout, lift, lower). */
+#ifndef HV_ABI_IMPL_H
+#define HV_ABI_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv_abi.h"
+#include "hv_error.h"
+
+/* Flat types examined per variant case: past MAX_FLAT_PARAMS + 1 the
+ * exact count no longer matters (the value goes through memory). */
+#define ABI_MAX_FLAT_SCAN 32
+
+uint32_t abi__disc_size(size_t ncases);
+size_t abi__ncases(const hv_wit_type_t *t);
+/* Payload type of case i of a variant/option/result (NULL: none). */
+const hv_wit_type_t *abi__case_type(const hv_wit_type_t *t, size_t i);
+size_t abi__cases(const hv_wit_type_t *t, const hv_wit_type_t *out[2]);
+uint32_t abi__payload_offset(const hv_wit_type_t *t);
+uint32_t abi__field_offset(const hv_wit_type_t *t, size_t idx);
+
+/* Where a lift or lower is, for error messages: "transfer: write-data[3].name". */
+typedef struct {
+    char buf[256];
+    size_t len;
+} abi_path_t;
+
+void abi__path_init(abi_path_t *p, const char *func, const char *param);
+size_t abi__path_push(abi_path_t *p, const char *fmt_or_name, long index);
+void abi__path_pop(abi_path_t *p, size_t mark);
+
+#endif
