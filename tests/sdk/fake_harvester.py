@@ -144,6 +144,15 @@ def grow(nbytes: int) -> None:
     _state.growths += 1
 
 
+def bump_to(addr: int) -> None:
+    """Makes the next fresh block start at ``addr`` or above (it must lie
+    inside memory, e.g. after :func:`grow`)."""
+    if addr > len(_state.mem):
+        raise ValueError(f"0x{addr:x} is outside memory")
+    _state.top = max(_state.top, (addr + 7) & ~7)
+    _state.idle.clear()
+
+
 def read(addr: int, n: int) -> bytes:
     if addr < 0 or addr + n > len(_state.mem):
         raise IndexError(f"read of 0x{addr:x} + {n} outside memory")

@@ -22,7 +22,8 @@ import sys
 import time
 import types
 import unittest
-from typing import Any, Callable, Optional
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "runtime", "sdk")]
@@ -58,7 +59,7 @@ class World:
         return self.t("record", name=type_name, interface=iface, fields=[{"name": k.replace("_", "-"), "type": v} for k, v in fields.items()])
 
     @staticmethod
-    def func(name: str, params: list[tuple[str, int]] = [], result: Optional[int] = None) -> dict[str, Any]:  # noqa: B006
+    def func(name: str, params: Sequence[tuple[str, int]] = (), result: Optional[int] = None) -> dict[str, Any]:
         return {"name": name, "params": [{"name": n, "type": t} for n, t in params], "result": result}
 
     def imp(self, iface: str, *funcs: dict[str, Any], types: tuple[int, ...] = ()) -> None:
@@ -153,8 +154,8 @@ def boot(world: World, app: Optional[str] = None, **kwargs: Any) -> FakeHost:
 
 
 class SdkTestCase(unittest.TestCase):
-    def assertNoLeaks(self, baseline: set[int] = frozenset()) -> None:  # type: ignore[assignment]
-        self.assertEqual(live(), set(baseline), "guest blocks leaked")
+    def assertNoLeaks(self) -> None:
+        self.assertEqual(live(), set(), "guest blocks leaked")
 
 
 # ---- names -------------------------------------------------------------------------
@@ -165,7 +166,7 @@ class TestNames(unittest.TestCase):
         self.assertEqual(_bind.snake("read-dht22"), "read_dht22")
         self.assertEqual(_bind.snake("gas-resistance"), "gas_resistance")
         self.assertEqual(_bind.snake("from"), "from_")
-        self.assertEqual(_bind.snake("match"), "match_")
+        self.assertEqual(_bind.snake("match"), "match")  # soft keywords are fine names
         self.assertEqual(_bind.pascal("bme680-logic"), "Bme680Logic")
         self.assertEqual(_bind.pascal("led-controller"), "LedController")
         self.assertEqual(_bind.pascal("HTTP-client"), "HttpClient")
@@ -265,9 +266,9 @@ class TestLayout(unittest.TestCase):
         f64, u8, u16 = w.t("f64"), w.t("u8"), w.t("u16")
         rec = w.record("mixed", "l", a=u8, b=f64, c=u16)
         var = w.t("variant", name="v", interface="l", cases=[{"name": "a", "type": u8}, {"name": "c", "type": f64}])
-        table = _bind.TypeTable(w.types, lambda iface: "harvester.imports.layout_test")
-        self.assertEqual(table[rec].offsets, [0, 8, 16])  # type: ignore[attr-defined]
-        self.assertEqual(table[var].payload_offset, 8)  # type: ignore[attr-defined]
+        table: Any = _bind.TypeTable(w.types, lambda iface: "harvester.imports.layout_test")
+        self.assertEqual(table[rec].offsets, [0, 8, 16])
+        self.assertEqual(table[var].payload_offset, 8)
 
 
 # ---- values through memory and slots ---------------------------------------------
@@ -307,7 +308,7 @@ class TestValues(SdkTestCase):
         self.table = _bind.TypeTable(w.types, lambda iface: "harvester.imports.values_test")
         self.table.all()
 
-    def type(self, name: str) -> _canon.ValType:
+    def type(self, name: str) -> Any:  # Any: tests read the attributes of each kind
         return self.table[self.ids[name]]
 
     def through_memory(self, name: str, value: Any) -> tuple[bytes, Any]:
@@ -340,13 +341,13 @@ class TestValues(SdkTestCase):
         return slots(data), back
 
     def test_round_trips(self) -> None:
-        Shape = self.type("shape").classes  # type: ignore[attr-defined]
-        Xy = self.type("xy").classes  # type: ignore[attr-defined]
-        Wide = self.type("wide").classes  # type: ignore[attr-defined]
-        F40 = self.type("f40").cls  # type: ignore[attr-defined]
-        Color = self.type("color").cls  # type: ignore[attr-defined]
-        Mixed = self.type("mixed").cls  # type: ignore[attr-defined]
-        Entry = self.type("entry").cls  # type: ignore[attr-defined]
+        Shape = self.type("shape").classes
+        Xy = self.type("xy").classes
+        Wide = self.type("wide").classes
+        F40 = self.type("f40").cls
+        Color = self.type("color").cls
+        Mixed = self.type("mixed").cls
+        Entry = self.type("entry").cls
         samples = {
             "u8": [0, 255],
             "s8": [-128, -1, 127],
@@ -382,9 +383,9 @@ class TestValues(SdkTestCase):
         self.assertNoLeaks()
 
     def test_exact_memory_bytes(self) -> None:
-        Shape = self.type("shape").classes  # type: ignore[attr-defined]
-        F40 = self.type("f40").cls  # type: ignore[attr-defined]
-        Mixed = self.type("mixed").cls  # type: ignore[attr-defined]
+        Shape = self.type("shape").classes
+        F40 = self.type("f40").cls
+        Mixed = self.type("mixed").cls
         self.assertEqual(self.through_memory("shape", Shape[2](2.5))[0], b"\x02" + bytes(7) + struct.pack("<d", 2.5))
         self.assertEqual(self.through_memory("shape", Shape[1]((1, 2, 3)))[0], b"\x01" + bytes(7) + struct.pack("<HHH", 1, 2, 3) + bytes(2))
         self.assertEqual(self.through_memory("shape", Shape[3]())[0], b"\x03" + bytes(15))
@@ -397,9 +398,9 @@ class TestValues(SdkTestCase):
         self.assertEqual(self.through_memory("s8", -2)[0], b"\xfe")
 
     def test_exact_slots_and_coercions(self) -> None:
-        Xy = self.type("xy").classes  # type: ignore[attr-defined]
-        Wide = self.type("wide").classes  # type: ignore[attr-defined]
-        Shape = self.type("shape").classes  # type: ignore[attr-defined]
+        Xy = self.type("xy").classes
+        Wide = self.type("wide").classes
+        Shape = self.type("shape").classes
         # s8 travels as an i32 (sign-extended to 32 bits, then zero-extended)
         self.assertEqual(self.through_slots("s8", -1)[0], [0xFFFFFFFF])
         # f32 payload in an i32 slot: its bits
@@ -601,14 +602,14 @@ class TestImports(SdkTestCase):
         def transfer(args: bytes, ret: int) -> None:
             old_size = len(fh.memory())
             fh.grow(1 << 20)
-            p = fh.alloc(3, 1)
-            while p < old_size:  # make sure the result lies in the new pages
-                p = fh.alloc(3, 1)
-            fh.write(p, b"new")
-            fh.write(ret, struct.pack("<B3xII", 0, p, 3))
+            fh.bump_to(old_size)  # the result lies in the new pages
+            p, n = host_buffer(b"new")
+            self.assertGreaterEqual(p, old_size)
+            fh.write(ret, struct.pack("<B3xII", 0, p, n))
 
         self.host.functions["i2c#transfer"] = transfer
         self.assertEqual(self.mod.transfer(1, b"", 3), b"new")
+        self.assertNoLeaks()
 
     def test_memory_grows_on_every_alloc(self) -> None:
         host = boot(i2c_world(), grow_on_alloc=True)
@@ -675,8 +676,13 @@ class TestImportTypes(SdkTestCase):
             w.func("centroid", [("points", w.t("list", elem=point))], point),
             w.func("log", [("readings", w.t("list", elem=reading))]),
             w.func("pick", [("v", w.t("option", elem=w.t("option", elem=u8)))]),
+            w.func("lookup", [("key", string)], w.t("option", elem=string)),
+            w.func("usage", [], w.t("tuple", elems=[u32, u32])),
+            w.func("default-color", [], color),
             types=(color, perms, shape, point, reading),
         )
+        world_level = w.t("enum", name="mode", interface="", cases=["off", "on"])
+        w.imp("power", w.func("mode", [], world_level), types=(world_level,))
         uses = w.t("enum", name="level", interface="types", cases=["low", "high"])
         w.imp("types", types=(uses,))
         w.imp("led-controller", w.func("set-level", [("level", uses)]), types=(uses,))
@@ -772,6 +778,39 @@ class TestImportTypes(SdkTestCase):
         self.assertEqual(logged, [[("t", 1.5), ("humidity", 50.0)]])
         self.assertNoLeaks()
 
+    def test_results_in_memory(self) -> None:
+        gfx = self.gfx
+
+        @self.host.on("gfx#lookup")
+        def lookup(args: bytes, ret: int) -> None:
+            p, n = slots(args)
+            key = fh.read(p, n).decode()
+            if key == "name":
+                vp, vn = host_buffer("bmé".encode())
+                fh.write(ret, struct.pack("<B3xII", 1, vp, vn))  # option<string>: some, payload at 4
+            else:
+                fh.write(ret, b"\x00")
+
+        @self.host.on("gfx#usage")
+        def usage(args: bytes, ret: int) -> None:
+            fh.write(ret, struct.pack("<II", 374, 24105))  # two flat values: in memory
+
+        @self.host.on("gfx#default-color")
+        def default_color(args: bytes, ret: int) -> None:
+            fh.write(ret, struct.pack("<Q", 1))
+
+        self.assertEqual(gfx.lookup("name"), "bmé")
+        self.assertIsNone(gfx.lookup("other"))
+        self.assertEqual(gfx.usage(), (374, 24105))
+        self.assertIs(gfx.default_color(), gfx.Color.GREEN)
+        self.assertNoLeaks()
+
+    def test_world_level_types(self) -> None:
+        from harvester.imports import power
+
+        self.assertIs(power.Mode, harvester.imports.Mode)
+        self.assertEqual(power.Mode.__module__, "harvester.imports")
+
     def test_nested_lowering_errors(self) -> None:
         gfx = self.gfx
         self.host.functions["gfx#log"] = self.host.functions["gfx#pick"] = lambda args, ret: None
@@ -830,9 +869,14 @@ def sensor_world() -> World:
         w.func("bad", [], reading),  # id 5
         w.func("paint", [("c", color), ("ok", w.t("bool"))], color),  # id 6
         w.func("noop", []),  # id 7
+        w.func("keep", [("r", reading)], w.t("result", ok=None, err=string)),  # id 8
+        w.func("toggle", [("on", w.t("bool"))], w.t("result", ok=None, err=None)),  # id 9
         types=(reading, color),
     )
     return w
+
+
+KEPT: list[Any] = []  # what Sensor.keep received
 
 
 class Sensor:
@@ -867,6 +911,15 @@ class Sensor:
 
     def noop(self) -> None:
         self.called = True
+
+    def keep(self, r: Any) -> None:
+        if not r.name:
+            raise Err("nameless")
+        KEPT.append(r)
+
+    def toggle(self, on: bool) -> None:
+        if not on:
+            raise Err()
 
 
 def call_export(fid: int, args: list[int]) -> int:
@@ -948,6 +1001,25 @@ class TestExports(SdkTestCase):
         self.assertEqual(call_export(7, []), 0)  # no result: the slot is untouched
         self.assertNoLeaks()
 
+    def test_record_argument_in_flat_slots(self) -> None:
+        from harvester.exports import sensor
+
+        name = host_buffer(b"t1")
+        raw = host_buffer(b"\x01\x02")
+        block = call_export(8, [*name, f32_bits(1.5), *raw])  # reading: 5 flat values
+        self.assertEqual(KEPT.pop(), sensor.Reading("t1", 1.5, b"\x01\x02"))
+        self.assertEqual(fh.read(block, 12), bytes(12))  # result<_, string>: ok
+        harvester._post_return(8)
+        empty = host_buffer(b"")
+        block = call_export(8, [*empty, 0, *host_buffer(b"")])
+        disc, p, n = struct.unpack("<B3xII", fh.read(block, 12))
+        self.assertEqual((disc, fh.read(p, n)), (1, b"nameless"))
+        harvester._post_return(8)
+        self.assertNoLeaks()
+        self.assertEqual(call_export(9, [1]), 0)  # result (no payloads): one flat value
+        self.assertEqual(call_export(9, [0]), 1)
+        self.assertNoLeaks()
+
     def test_dispatch_errors(self) -> None:
         with self.assertRaises(LookupError):
             harvester._dispatch(99, 0, 0, 0)
@@ -1017,18 +1089,18 @@ class TestBootstrap(SdkTestCase):
         # The generated base class exists after a bootstrap, even a failing one.
         with self.assertRaises(TypeError):
             boot(bme680_world(), install_app())
-        Base = harvester.exports.Bme680Logic
+        Base: Any = harvester.exports.Bme680Logic
         with self.assertRaises(NotImplementedError):
             Base().poll()
 
-        class Partial(Base):  # type: ignore[misc, valid-type]
+        class Partial(Base):
             def poll(self) -> list[Any]:
                 return []
 
         with self.assertRaisesRegex(TypeError, "has no method read_dht22"):
             boot(bme680_world(), install_app(Bme680Logic=Partial))
 
-        class Bme680Logic(harvester.exports.Bme680Logic):  # type: ignore[misc, name-defined]
+        class Bme680Logic(Base):
             def poll(self) -> list[Any]:
                 from harvester.exports import bme680_logic
 

@@ -9,7 +9,7 @@ A plugin is an ``app.py`` implementing its WIT world. The host calls
 
     class Bme680Logic:                          # one class per exported interface
         def poll(self) -> list[bme680_logic.Bme680Reading]:
-            data = i2c.transfer(0x76, b"\\xd0", 1)   # raises Err(msg) on error
+            chip_id = i2c.transfer_bytes(0x77, b"\\xd0", 1)  # raises Err(msg) on error
             ...
 
 WIT names become Python names: ``read-dht22`` -> ``read_dht22`` (functions,

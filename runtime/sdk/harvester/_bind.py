@@ -44,9 +44,9 @@ def _words(name: str) -> list[str]:
 
 def snake(name: str) -> str:
     """WIT kebab-case -> Python snake_case (``read-dht22`` -> ``read_dht22``),
-    with ``_`` appended to Python keywords."""
+    with ``_`` appended to Python keywords (``from`` -> ``from_``)."""
     s = "_".join(w.lower() for w in _words(name))
-    return s + "_" if keyword.iskeyword(s) or keyword.issoftkeyword(s) else s
+    return s + "_" if keyword.iskeyword(s) else s
 
 
 def pascal(name: str) -> str:
@@ -78,7 +78,6 @@ class TypeTable:
         self.building: set[int] = set()
         #: per type id of a named type: the names and objects a module exposes
         self.exposed: dict[int, dict[str, Any]] = {}
-        self.u8 = _canon.Int("u8")
 
     def __getitem__(self, tid: int) -> ValType:
         t = self.types[tid]
@@ -126,8 +125,8 @@ class TypeTable:
             cases = []
             for c in e["cases"]:
                 payload = self.optional(c.get("type"))
-                fields = [("value", payload.annotation)] if payload is not None else []
-                case_cls = dataclasses.make_dataclass(name + pascal(c["name"]), fields)
+                value_field = [("value", payload.annotation)] if payload is not None else []
+                case_cls = dataclasses.make_dataclass(name + pascal(c["name"]), value_field)
                 _place(case_cls, module, f"Case {c['name']} of {doc}")
                 cases.append((payload, case_cls))
             alias = Union[tuple(cls for _, cls in cases)] if cases else Any
@@ -159,10 +158,6 @@ def wit_signature(func: dict[str, Any], table: TypeTable) -> str:
     params = ", ".join(f"{p['name']}: {table[p['type']].wit}" for p in func["params"])
     result = func.get("result")
     return f"func({params})" + (f" -> {table[result].wit}" if result is not None else "")
-
-
-def _unwraps(t: Optional[ValType]) -> bool:
-    return isinstance(t, _canon.Result)
 
 
 def _return_annotation(t: Optional[ValType]) -> Any:
@@ -323,7 +318,6 @@ def _import_function(
         target=f"{interface}#{func['name']}",
         params=params,
         result=result,
-        unwrap_result=_unwraps(result),
         areas=areas,
         signature=signature,
     )
@@ -385,7 +379,6 @@ def _bind_export(
             where=f"{cls_name}.{name}",
             params=params,
             result=result,
-            wrap_result=_unwraps(result),
             method=bound,
             pending=pending,
         )

@@ -28,8 +28,10 @@ from ._canon import (
     MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
     SLOT_CODE,
+    Buffer,
     LiftError,
     LowerError,
+    Result,
     ValType,
     record_layout,
 )
@@ -89,18 +91,17 @@ def _lower_params(where: str, params: Sequence[Param]) -> ArgsLowerer:
 
         return lower_numbers
 
-    # Numbers go into the pack as they are; other params append their flat values.
+    # Numbers go into the pack as they are; each other param is replaced by
+    # its flat values, last first so that the earlier indices still hold.
     pack = Struct("<" + "".join(p.type.fast or "".join(SLOT_CODE[c] for c in p.type.flat) for p in params)).pack
-    plan = [(p.name, None if p.type.fast else p.type.lower_flat) for p in params]
+    plan = [(i, p.name, _values_lowerer(p.type)) for i, p in enumerate(params) if p.type.fast is None]
+    plan.reverse()
 
     def lower(args: Sequence[Any], allocs: list[int]) -> bytes:
-        values: list[Any] = []
-        for (name, lower_flat), a in zip(plan, args):
-            if lower_flat is None:
-                values.append(a)
-                continue
+        values = list(args)
+        for i, name, lower_values in plan:
             try:
-                lower_flat(a, values, allocs)
+                values[i : i + 1] = lower_values(values[i], allocs)
             except LowerError as e:
                 raise e.located(f"{where}: {name}") from None
         try:
@@ -109,6 +110,20 @@ def _lower_params(where: str, params: Sequence[Param]) -> ArgsLowerer:
             raise explain(args, e) from None
 
     return lower
+
+
+def _values_lowerer(t: ValType) -> Callable[[Any, list[int]], Sequence[Any]]:
+    """value, allocs -> the value's flat values."""
+    if isinstance(t, Buffer):
+        return t.put  # (ptr, len)
+    lower_flat = t.lower_flat
+
+    def lower_values(v: Any, allocs: list[int]) -> Sequence[Any]:
+        out: list[Any] = []
+        lower_flat(v, out, allocs)
+        return out
+
+    return lower_values
 
 
 def _spill_params(where: str, params: Sequence[Param]) -> ArgsLowerer:
@@ -139,15 +154,14 @@ def make_import(
     target: str,
     params: Sequence[Param],
     result: Optional[ValType],
-    unwrap_result: bool,
     areas: ReturnAreas,
     signature: inspect.Signature,
 ) -> Callable[..., Any]:
     """The Python function for an imported host function.
 
     where: "module.function" for messages; target: "interface#function",
-    resolved by the host on first call; unwrap_result: the result is a
-    ``result<T, E>`` (a :class:`~._canon.Result`) returned as T, raising Err(e).
+    resolved by the host on first call. A ``result<T, E>`` result is
+    returned as T, or raised as Err(e).
     """
     memory, alloc, free = _harvester.memory, _harvester.alloc, _harvester.free
     invoke, resolve = _harvester.invoke, _harvester.resolve
@@ -155,8 +169,7 @@ def make_import(
     lower_args = _lower_params(where, params)
     lift: Optional[Callable[[memoryview, int, list[int]], Any]] = None
     if result is not None:
-        # a top-level result<T, E> lifts to T or raises Err(e)
-        load, lift_flat = result.unwrapped_readers if unwrap_result else (result.load, result.lift_flat)  # type: ignore[attr-defined]
+        load, lift_flat = result.unwrapped_readers if isinstance(result, Result) else (result.load, result.lift_flat)
         lift = lift_flat if len(result.flat) <= MAX_FLAT_RESULTS else load
     idle_areas, area_size = areas.idle, areas.size
     fid = -1
@@ -236,18 +249,18 @@ def make_export(
     where: str,
     params: Sequence[Param],
     result: Optional[ValType],
-    wrap_result: bool,
     method: Callable[..., Any],
     pending: list[int],
 ) -> Callable[[int, int, int], None]:
     """The handler ``_dispatch`` calls for an exported function.
 
-    where: "Class.method" for messages; wrap_result: the result is a
-    ``result<T, E>`` the method returns as T or raises as Err(e); pending:
-    where the result's guest blocks wait for ``_post_return``.
+    where: "Class.method" for messages; pending: where the result's guest
+    blocks wait for ``_post_return``. For a ``result<T, E>`` result the
+    method returns T, or raises Err(e).
     """
     memory, alloc, free = _harvester.memory, _harvester.alloc, _harvester.free
     nslots, lift_args = _lift_params(params)
+    wrap_result = isinstance(result, Result)
 
     def lift(args: int, nargs: int) -> Sequence[Any]:
         if nargs != nslots:
@@ -276,7 +289,7 @@ def make_export(
 
         return handle_no_result
 
-    store, lower_flat = result.unwrapped_writers if wrap_result else (result.store, result.lower_flat)  # type: ignore[attr-defined]
+    store, lower_flat = result.unwrapped_writers if isinstance(result, Result) else (result.store, result.lower_flat)
     if len(result.flat) <= MAX_FLAT_RESULTS:
         # A number (or enum/flags...): never allocates.
         pack_into = Struct("<" + "".join(SLOT_CODE[c] for c in result.flat)).pack_into
@@ -306,12 +319,18 @@ def make_export(
             mem = memory()
             mem[block : block + size] = buf
             address_into(mem, ret, block)
-        except BaseException as e:
-            for a in allocs:
-                free(a)
-            if isinstance(e, LowerError):
-                raise e.located(f"{where}: result") from None
+        except LowerError as e:
+            _free_all(allocs)
+            raise e.located(f"{where}: result") from None
+        except BaseException:
+            _free_all(allocs)
             raise
         pending.extend(allocs)
 
     return handle
+
+
+def _free_all(blocks: list[int]) -> None:
+    free = _harvester.free
+    for block in blocks:
+        free(block)

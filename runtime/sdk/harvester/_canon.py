@@ -39,6 +39,7 @@ from __future__ import annotations
 import enum
 import struct
 from collections.abc import Callable, Sequence
+from functools import partial
 from operator import attrgetter
 from struct import Struct
 from typing import Any, Optional
@@ -387,8 +388,11 @@ class Char(ValType):
             raise LowerValueError(f"expected char, got the lone surrogate U+{ord(v):X}")
 
 
-class _Buffer(ValType):
+class Buffer(ValType):
     """string and list<T>: (ptr, len) of a separate guest block."""
+
+    #: put(value, allocs) -> (ptr, len): copies a value into a new guest block
+    put: Callable[[Any, list[int]], tuple[int, int]]
 
     def __init__(self, wit: str, annotation: Any) -> None:
         self.wit = wit
@@ -423,85 +427,145 @@ class _Buffer(ValType):
         def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
             out += put(v, allocs)
 
+        self.put = put
         self.load, self.lift_flat, self.store, self.lower_flat = load, lift_flat, store, lower_flat
 
 
-class String(_Buffer):
-    def __init__(self) -> None:
-        super().__init__("string", str)
+class _ByteBuffer(Buffer):
+    """string and list<u8>: the buffer holds the value's bytes, and its
+    length counts bytes. The hot paths (a bytes/str parameter, a bytes/str
+    result) are written out without helper calls."""
+
+    def _compile_bytes(
+        self,
+        raw: Optional[type],
+        to_bytes: Callable[[Any], Any],
+        explain: Callable[[Any, Exception], LowerError],
+        decode: Callable[[memoryview], Any],
+    ) -> None:
+        """Values of exact type ``raw`` are their bytes; to_bytes(value) ->
+        a bytes-like object for the others, raising TypeError/ValueError that
+        explain(value, error) turns into the LowerError to raise;
+        decode(view) -> value, which may raise UnicodeDecodeError."""
+        wit = self.wit
+        alloc, memory = _alloc, _memory
+        pair_into, pair_from, slot_pair_from = _PAIR.pack_into, _PAIR.unpack_from, _SLOT_PAIR.unpack_from
 
         def put(v: Any, allocs: list[int]) -> tuple[int, int]:
-            if type(v) is not str and not isinstance(v, str):
-                raise LowerTypeError(f"expected string (str), got {_got(v)}")
             try:
-                data = v.encode()
-            except UnicodeEncodeError as e:
-                raise LowerValueError(f"string contains the lone surrogate at index {e.start}") from None
-            if len(data) > MAX_STRING_BYTES:
-                raise LowerOverflowError(f"string of {len(data)} bytes is too long")
-            return copy_in(data, 1, allocs), len(data)
+                data = v if type(v) is raw else to_bytes(v)
+            except (TypeError, ValueError) as e:
+                raise explain(v, e) from None
+            n = len(data)
+            if n > MAX_STRING_BYTES:
+                raise LowerOverflowError(f"{wit} of {n} bytes is too long")
+            p = alloc(n, 1)
+            allocs.append(p)
+            memory()[p : p + n] = data
+            return p, n
 
-        def read(mem: memoryview, p: int, n: int, frees: list[int]) -> str:
+        def store(buf: bytearray, off: int, v: Any, allocs: list[int]) -> None:
+            p, n = put(v, allocs)
+            pair_into(buf, off, p, n)
+
+        def lower_flat(v: Any, out: list[Any], allocs: list[int]) -> None:
+            # put(), written out: this is every string/bytes parameter
+            try:
+                data = v if type(v) is raw else to_bytes(v)
+            except (TypeError, ValueError) as e:
+                raise explain(v, e) from None
+            n = len(data)
+            if n > MAX_STRING_BYTES:
+                raise LowerOverflowError(f"{wit} of {n} bytes is too long")
+            p = alloc(n, 1)
+            allocs.append(p)
+            memory()[p : p + n] = data
+            out.append(p)
+            out.append(n)
+
+        def not_decodable(p: int, e: UnicodeDecodeError) -> LiftError:
+            return LiftError(f"{wit} at 0x{p:x} is not UTF-8 ({e.reason} at byte {e.start})")
+
+        def load(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            p, n = pair_from(mem, ptr)
             if p + n > len(mem):
-                _check_range(mem, p, n, "string")
+                _check_range(mem, p, n, wit)
             if p:
                 frees.append(p)
             try:
-                return str(mem[p : p + n], "utf-8")
+                return decode(mem[p : p + n])
             except UnicodeDecodeError as e:
-                raise LiftError(f"string at 0x{p:x} is not UTF-8 ({e.reason} at byte {e.start})") from None
+                raise not_decodable(p, e) from None
 
-        self._compile(put, read)
+        def lift_flat(mem: memoryview, ptr: int, frees: list[int]) -> Any:
+            p, n = slot_pair_from(mem, ptr)  # the only difference from load
+            if p + n > len(mem):
+                _check_range(mem, p, n, wit)
+            if p:
+                frees.append(p)
+            try:
+                return decode(mem[p : p + n])
+            except UnicodeDecodeError as e:
+                raise not_decodable(p, e) from None
+
+        self.put = put
+        self.load, self.lift_flat, self.store, self.lower_flat = load, lift_flat, store, lower_flat
+
+
+class String(_ByteBuffer):
+    def __init__(self) -> None:
+        super().__init__("string", str)
+
+        def explain(v: Any, error: Exception) -> LowerError:
+            if isinstance(error, UnicodeEncodeError):
+                return LowerValueError(f"string contains the lone surrogate at index {error.start}")
+            return LowerTypeError(f"expected string (str), got {_got(v)}")
+
+        # str.encode: UTF-8, UnicodeEncodeError on lone surrogates, TypeError
+        # on anything but a str
+        self._compile_bytes(None, str.encode, explain, partial(str, encoding="utf-8"))
 
 
 def _sequence(v: Any, wit: str) -> Sequence[Any]:
     t = type(v)
     if t is list or t is tuple:
-        return v  # type: ignore[no-any-return]
+        return v
     if isinstance(v, Sequence) and not isinstance(v, (str, bytes, bytearray, memoryview)):
         return v
     raise LowerTypeError(f"expected {wit} (list), got {_got(v)}")
 
 
-class Bytes(_Buffer):
-    """list<u8> as bytes."""
+class Bytes(_ByteBuffer):
+    """list<u8> as bytes; lowering also takes bytearray, memoryview and
+    lists/tuples of ints."""
 
     def __init__(self, u8: Int) -> None:
         super().__init__("list<u8>", bytes)
         check_u8 = u8.check
+        expected = "expected list<u8> (bytes, bytearray, memoryview or list of ints)"
 
-        def put(v: Any, allocs: list[int]) -> tuple[int, int]:
-            if type(v) is bytes or isinstance(v, (bytes, bytearray)):
-                data = v
-            elif isinstance(v, memoryview):
-                data = v.tobytes()
-            elif isinstance(v, (list, tuple)):
-                try:
-                    data = bytes(v)
-                except (TypeError, ValueError):
-                    for i, x in enumerate(v):
-                        try:
-                            check_u8(x)
-                        except LowerError as e:
-                            raise e.at(f"[{i}]") from None
-                    raise
-            else:
-                raise LowerTypeError(
-                    f"expected list<u8> (bytes, bytearray, memoryview or list of ints), got {_got(v)}"
-                )
-            return copy_in(data, 1, allocs), len(data)
+        def to_bytes(v: Any) -> Any:
+            if isinstance(v, (bytes, bytearray)):
+                return v
+            if isinstance(v, memoryview):
+                return v.tobytes()
+            if isinstance(v, (list, tuple)):
+                return bytes(v)
+            raise TypeError(expected)
 
-        def read(mem: memoryview, p: int, n: int, frees: list[int]) -> bytes:
-            if p + n > len(mem):
-                _check_range(mem, p, n, "list<u8>")
-            if p:
-                frees.append(p)
-            return mem[p : p + n].tobytes()
+        def explain(v: Any, error: Exception) -> LowerError:
+            if isinstance(v, (list, tuple)):
+                for i, x in enumerate(v):
+                    try:
+                        check_u8(x)
+                    except LowerError as e:
+                        return e.at(f"[{i}]")
+            return LowerTypeError(f"{expected}, got {_got(v)}")
 
-        self._compile(put, read)
+        self._compile_bytes(bytes, to_bytes, explain, memoryview.tobytes)
 
 
-class List(_Buffer):
+class List(Buffer):
     def __init__(self, elem: ValType) -> None:
         super().__init__(f"list<{elem.wit}>", list[elem.annotation])  # type: ignore[name-defined]
         self.elem = elem
@@ -671,7 +735,7 @@ class Tuple(_Fields):
 
         def split(v: Any) -> Sequence[Any]:
             if (type(v) is tuple or isinstance(v, (tuple, list))) and len(v) == n:
-                return v  # type: ignore[no-any-return]
+                return v
             raise LowerTypeError(f"expected {wit} (tuple of {n}), got {_got(v)}")
 
         self._compile(types, [f"[{i}]" for i in range(n)], split, tuple)
@@ -802,6 +866,7 @@ class _Cases(ValType):
 
 
 def _case_reader(read: Optional[Load], make: Callable[[Any], Any]) -> Load:
+    """Lifts one case: make(payload read at ptr), or make(None) without payload."""
     if read is None:
 
         def read_empty(mem: memoryview, ptr: int, frees: list[int]) -> Any:
@@ -810,9 +875,10 @@ def _case_reader(read: Optional[Load], make: Callable[[Any], Any]) -> Load:
         return read_empty
     if make is _identity:
         return read
+    read_payload_value: Load = read
 
     def read_payload(mem: memoryview, ptr: int, frees: list[int]) -> Any:
-        return make(read(mem, ptr, frees))  # type: ignore[misc]
+        return make(read_payload_value(mem, ptr, frees))
 
     return read_payload
 
@@ -895,12 +961,11 @@ class Result(_Cases):
     """result<T, E> as data: Ok(value) or Err(value)."""
 
     def __init__(self, ok: Optional[ValType], err: Optional[ValType]) -> None:
-        if ok is None and err is None:
-            self.wit = "result"
-        elif err is None:
-            self.wit = f"result<{ok.wit}>"  # type: ignore[union-attr]
+        ok_wit = ok.wit if ok is not None else "_"
+        if err is None:
+            self.wit = "result" if ok is None else f"result<{ok_wit}>"
         else:
-            self.wit = f"result<{ok.wit if ok else '_'}, {err.wit}>"
+            self.wit = f"result<{ok_wit}, {err.wit}>"
         self.ok, self.err = ok, err
         self.annotation = ResultAlias[ok.annotation if ok else None, err.annotation if err else None]  # type: ignore[misc]
         wit = self.wit
@@ -1091,6 +1156,7 @@ __all__ = [
     "Bool",
     "Char",
     "String",
+    "Buffer",
     "Bytes",
     "List",
     "Tuple",
