@@ -16,6 +16,7 @@ runtime: deps
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+	@python3.11 -m compileall -q --invalidation-mode checked-hash runtime/sdk >/dev/null
 
 # AOT-compiles the runtime (cached by content hash: ~1 min the first time).
 prepare: build runtime

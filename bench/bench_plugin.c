@@ -26,11 +26,18 @@ static hv_plugin_t *build_and_load(hv_engine_t *eng, hv_hal_t *hal, const char *
     snprintf(wit, sizeof wit, "%s/wit/plugin.wit", HV_SOURCE_DIR);
     hv_plugin_t *p = NULL;
     hv_plugin_opts_t o = {.eng = eng, .hal = hal, .deadline_ms = 60000};
-    if (hv_plugin_build(eng, dir, out, wit, built, sizeof built, err, sizeof err) != HV_OK ||
-        hv_plugin_load(out, &o, &p, err, sizeof err) != HV_OK) {
+    double t0 = now_s();
+    if (hv_plugin_build(eng, dir, out, wit, built, sizeof built, err, sizeof err) != HV_OK) {
         fprintf(stderr, "%s\n", err);
         exit(1);
     }
+    double t1 = now_s();
+    if (hv_plugin_load(out, &o, &p, err, sizeof err) != HV_OK) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+    printf("%s: harvester build %.1f ms, load (instance + interpreter + SDK bootstrap) %.1f ms\n",
+           name, (t1 - t0) * 1e3, (now_s() - t1) * 1e3);
     remove(out);
     return p;
 }

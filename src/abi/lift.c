@@ -23,31 +23,42 @@ typedef struct {
 
 void abi__path_init(abi_path_t *p, const char *func, const char *param)
 {
-    int n = snprintf(p->buf, sizeof p->buf, "%s%s%s", func, param ? ": " : "", param ? param : "");
-    p->len = n < 0 ? 0 : (size_t)n < sizeof p->buf ? (size_t)n : sizeof p->buf - 1;
+    p->func = func;
+    p->param = param;
+    p->depth = 0;
 }
 
 size_t abi__path_push(abi_path_t *p, const char *name, long index)
 {
-    size_t mark = p->len;
-    int n = name ? snprintf(p->buf + p->len, sizeof p->buf - p->len, ".%s", name)
-                 : snprintf(p->buf + p->len, sizeof p->buf - p->len, "[%ld]", index);
-    if (n > 0)
-        p->len = p->len + (size_t)n < sizeof p->buf ? p->len + (size_t)n : sizeof p->buf - 1;
-    return mark;
+    if (p->depth < ABI_PATH_DEPTH) {
+        p->seg[p->depth].name = name;
+        p->seg[p->depth].index = index;
+    }
+    return p->depth++;
 }
 
-void abi__path_pop(abi_path_t *p, size_t mark)
+void abi__path_pop(abi_path_t *p, size_t mark) { p->depth = mark; }
+
+const char *abi__path_str(const abi_path_t *p, char *buf, size_t len)
 {
-    p->len = mark;
-    p->buf[mark] = '\0';
+    int n = snprintf(buf, len, "%s%s%s", p->func, p->param ? ": " : "", p->param ? p->param : "");
+    size_t used = n < 0 ? 0 : (size_t)n;
+    for (size_t i = 0; i < p->depth && i < ABI_PATH_DEPTH && used < len; i++) {
+        n = p->seg[i].name ? snprintf(buf + used, len - used, ".%s", p->seg[i].name)
+                           : snprintf(buf + used, len - used, "[%ld]", p->seg[i].index);
+        used += n < 0 ? 0 : (size_t)n;
+    }
+    if (p->depth > ABI_PATH_DEPTH && used < len)
+        snprintf(buf + used, len - used, "...");
+    return buf;
 }
 
 __attribute__((format(printf, 2, 3))) static int fail(lift_t *l, const char *fmt, ...)
 {
     if (l->rc != HV_OK)
         return l->rc;
-    int n = snprintf(l->err, l->errlen, "%s: ", l->path.buf);
+    char where[256];
+    int n = snprintf(l->err, l->errlen, "%s: ", abi__path_str(&l->path, where, sizeof where));
     va_list ap;
     va_start(ap, fmt);
     if (n >= 0 && (size_t)n < l->errlen)
@@ -60,8 +71,9 @@ __attribute__((format(printf, 2, 3))) static int fail(lift_t *l, const char *fmt
 static int nomem(lift_t *l)
 {
     if (l->rc == HV_OK) {
-        snprintf(l->err, l->errlen, "%s: values exceed %u MiB", l->path.buf,
-                 HV_ABI_MAX_LIFT_BYTES >> 20);
+        char where[256];
+        snprintf(l->err, l->errlen, "%s: values exceed %u MiB",
+                 abi__path_str(&l->path, where, sizeof where), HV_ABI_MAX_LIFT_BYTES >> 20);
         l->rc = HV_ETOOBIG;
     }
     return l->rc;

@@ -22,7 +22,8 @@ __attribute__((format(printf, 3, 4))) static int fail(lower_t *l, int rc, const 
 {
     if (l->rc != HV_OK)
         return l->rc;
-    int n = snprintf(l->err, l->errlen, "%s: ", l->path.buf);
+    char where[256];
+    int n = snprintf(l->err, l->errlen, "%s: ", abi__path_str(&l->path, where, sizeof where));
     va_list ap;
     va_start(ap, fmt);
     if (n >= 0 && (size_t)n < l->errlen)

@@ -274,6 +274,7 @@ static void test_hostile_guest_input(void **state)
     hv_plugin_t *p = load_fixture("roundtrip");
     hostile(p, "oob", "ValueError: echo-string: v: string out of bounds");
     hostile(p, "utf8", "ValueError: echo-string: v: string is not valid UTF-8");
+    hostile(p, "nested", "ValueError: echo-items: v[1].name: string out of bounds");
     hostile(p, "disc", "ValueError: echo-color: v: discriminant 7 out of range");
     hostile(p, "char", "ValueError: echo-char: v: invalid char U+D800");
     hostile(p, "misaligned", "ValueError: echo-u32s: v: misaligned list pointer 0x1");
