@@ -1,7 +1,7 @@
 /*
  * A minimal simulated board, so plugins run anywhere: I2C devices answer
  * from register files (a BME680 at 0x77 with its chip id, an SSD1306 at
- * 0x3C that accepts writes), SPI and UART loop back, GPIO pins keep their
+ * 0x3C that accepts writes, a BH1750 at 0x23 reading 333 lx), SPI and UART loop back, GPIO pins keep their
  * level, the DHT22 reads 22.5 °C / 45 %, LEDs and the buzzer are recorded.
  * System figures are the real ones of this machine.
  */
@@ -25,7 +25,7 @@ typedef struct {
 typedef struct {
     hv_hal_t base;
     pthread_mutex_t lock;
-    i2c_dev_t dev[2];
+    i2c_dev_t dev[3];
     uint32_t led_buf[HV_HAL_MAX_LEDS], led_out[HV_HAL_MAX_LEDS];
     int pin_mode[NPINS], pin_level[NPINS];
     uint8_t uart[UART_BUF];
@@ -271,6 +271,11 @@ hv_hal_t *hv_hal_sim_new(unsigned nleds)
     s->dev[0].addr = 0x77;
     s->dev[0].reg[0xD0] = 0x61; /* BME680 chip id */
     s->dev[1].addr = 0x3C;      /* SSD1306 */
+    /* BH1750: a mode command (0x10/0x20: high resolution) then a 2-byte
+     * read; with a register-file model the command selects the bytes. */
+    s->dev[2].addr = 0x23;
+    s->dev[2].reg[0x10] = s->dev[2].reg[0x20] = 0x01;
+    s->dev[2].reg[0x11] = s->dev[2].reg[0x21] = 0x90; /* 400 counts = 333.3 lx */
     s->baud = 115200;
     return &s->base;
 }

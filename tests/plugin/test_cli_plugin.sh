@@ -62,5 +62,10 @@ printf '\0asm\1\0\0\0\1\4\1\140\0\0' > "$tmp/code.wasm"
 err=$("$hv" invoke "$tmp/code.wasm" a.b 2>&1)
 contains "code wasm message" "not a harvester plugin: it has code" "$err"
 
+# The README's example plugin works as documented.
+"$hv" build "$src/../../examples/bh1750" -o "$tmp/bh1750.wasm" >/dev/null
+out=$("$hv" invoke "$tmp/bh1750.wasm" sensor-logic.poll)
+check "readme example" '{"ok":[{"sensor":"bh1750","fields":[{"name":"lux","value":333.3,"unit":"lx"}],"extra":null}]}' "$out"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

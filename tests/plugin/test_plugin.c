@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -332,6 +333,100 @@ static void test_i2c_hex_and_bytes_forms(void **state)
     hv_plugin_free(p);
 }
 
+/* Every built-in capability through real Python; state survives a reload. */
+static void test_every_capability(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/hv-state-XXXXXX", err[8192], out[600], built[600], wit[512], src[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(src, sizeof src, "%s/fixtures/allcaps", HV_TEST_DIR);
+    snprintf(out, sizeof out, "%s/allcaps.wasm", dir);
+    snprintf(wit, sizeof wit, "%s/wit/plugin.wit", HV_SOURCE_DIR);
+    assert_int_equal(hv_plugin_build(eng, src, out, wit, built, sizeof built, err, sizeof err),
+                     HV_OK);
+    hv_plugin_opts_t o = {.eng = eng, .hal = hal, .log = on_log, .state_dir = dir,
+                          .config_json = "{\"led\": 2, \"role\": \"pi4\"}"};
+    unsigned beeps = hv_hal_sim_beeps(hal);
+    for (int round = 1; round <= 2; round++) {
+        hv_plugin_t *p = NULL;
+        log_text[0] = '\0';
+        if (hv_plugin_load(out, &o, &p, err, sizeof err) != HV_OK)
+            fail_msg("load: %s", err);
+        char *res = NULL;
+        if (hv_plugin_call_json(p, "sensor-logic.poll", NULL, &res, err, sizeof err) != HV_OK)
+            fail_msg("poll: %s", err);
+        const char *expect =
+            round == 1 ? "\\\"previous_state\\\": null" : "\\\"previous_state\\\": \\\"1\\\"";
+        if (strstr(res, expect) == NULL)
+            fail_msg("round %d: %s", round, res);
+        static const char *const facts[] = {
+            "\\\"config_led\\\": \\\"2\\\"",
+            "\\\"config_missing\\\": null",
+            "\\\"cpu_temp_ok\\\": true",
+            "\\\"cpu_usage_ok\\\": true",
+            "\\\"dht22\\\": [22.5, 45.0]",
+            "\\\"gpio17\\\": true",
+            "\\\"gpio_bad_pin\\\": \\\"gpio: no pin 200 (0..27)\\\"",
+            "\\\"gpio_input_write\\\": \\\"gpio: pin 5 is not an output\\\"",
+            "\\\"memory_ok\\\": true",
+            "\\\"slept_ms_at_least_20\\\": true",
+            "\\\"spi\\\": [1, 2, 3]",
+            "\\\"state_too_big\\\": \\\"state: 70000 bytes is over the 65536-byte limit\\\"",
+            "\\\"uart_bad_baud\\\": \\\"uart: unsupported baud rate 1234\\\"",
+            "\\\"uart_read\\\": \\\"hello\\\"",
+            "\\\"uart_written\\\": 5",
+            "\\\"uptime_ok\\\": true",
+        };
+        for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++)
+            if (strstr(res, facts[i]) == NULL)
+                fail_msg("missing %s in %s", facts[i], res);
+        char line[64];
+        snprintf(line, sizeof line, "[allcaps 2] poll number %d", round);
+        assert_non_null(strstr(log_text, line));
+        free(res);
+        hv_plugin_free(p);
+    }
+    assert_int_equal(hv_hal_sim_led(hal, 2), 0xFF8000);
+    assert_int_equal(hv_hal_sim_led(hal, 3), 0);
+    assert_int_equal(hv_hal_sim_beeps(hal) - beeps, 2 * 4);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* clock.sleep-ms really sleeps, but never past the call's deadline. */
+static void test_sleep_cut_by_deadline(void **state)
+{
+    (void)state;
+    char err[8192], out[600], built[600], wit[512], src[512];
+    snprintf(src, sizeof src, "%s/fixtures/sleeper", HV_TEST_DIR);
+    snprintf(out, sizeof out, "%s/sleeper.wasm", tmpdir);
+    snprintf(wit, sizeof wit, "%s/wit/plugin.wit", HV_SOURCE_DIR);
+    assert_int_equal(hv_plugin_build(eng, src, out, wit, built, sizeof built, err, sizeof err),
+                     HV_OK);
+    hv_plugin_opts_t o = {.eng = eng, .hal = hal, .log = on_log, .deadline_ms = 300,
+                          .config_json = "{\"sleep_ms\": 60000}"};
+    hv_plugin_t *p = NULL;
+    if (hv_plugin_load(out, &o, &p, err, sizeof err) != HV_OK)
+        fail_msg("load: %s", err);
+    char *res = NULL;
+    double t0 = now_s();
+    assert_int_equal(hv_plugin_call_json(p, "sensor-logic.poll", NULL, &res, err, sizeof err),
+                     HV_ETRAP_DEADLINE);
+    /* Cut short: a full sleep would take 60 s. */
+    assert_true(now_s() - t0 < 30.0);
+    assert_int_equal(hv_plugin_call_json(p, "sensor-logic.poll", NULL, &res, err, sizeof err),
+                     HV_EDEAD);
+    hv_plugin_free(p);
+}
+
 static void test_bad_calls(void **state)
 {
     (void)state;
@@ -355,6 +450,8 @@ int main(void)
         cmocka_unit_test(test_hostile_guest_input),
         cmocka_unit_test(test_import_outside_world_refused_by_host),
         cmocka_unit_test(test_i2c_hex_and_bytes_forms),
+        cmocka_unit_test(test_every_capability),
+        cmocka_unit_test(test_sleep_cut_by_deadline),
         cmocka_unit_test(test_bad_calls),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
