@@ -307,6 +307,17 @@ static void test_import_outside_world_refused_by_host(void **state)
                      HV_OK);
     assert_string_equal(out, "\"no i2c module\"");
     free(out);
+    /* A plugin's exception, and a result of the wrong type, come back as
+     * errors with the traceback. */
+    assert_int_equal(hv_plugin_call_json(p, "dashboard-logic.render", "\"raise\"", &out, err,
+                                         sizeof err),
+                     HV_EEXCEPTION);
+    assert_non_null(strstr(err, "RuntimeError: boom"));
+    assert_int_equal(hv_plugin_call_json(p, "dashboard-logic.render", "\"wrong type\"", &out,
+                                         err, sizeof err),
+                     HV_EEXCEPTION);
+    if (strstr(err, "DashboardLogic.render: result: expected string (str), got int 42") == NULL)
+        fail_msg("wrong-type error: %s", err);
     /* And the next ordinary call works. */
     assert_int_equal(hv_plugin_call_json(p, "dashboard-logic.render", "\"{}\"", &out, err,
                                          sizeof err),
