@@ -434,8 +434,13 @@ static void lift_init(lift_t *l, const hv_abi_mem_t *m, hv_arena_t *a, char *err
     l->a = a;
     l->err = err;
     l->errlen = errlen;
-    if (l->mem == NULL)
+    if (l->mem == NULL) {
+        /* No memory: a zero-sized one, so that even an empty string or list
+         * never does arithmetic on (or memcpy from) a null pointer. */
+        static const uint8_t none[1];
+        l->mem = none;
         l->size = 0;
+    }
 }
 
 int hv_abi_lift_params(const hv_abi_mem_t *m, const hv_wit_func_t *f, const uint64_t *slots,

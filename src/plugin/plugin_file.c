@@ -288,7 +288,13 @@ int hv_plugin_file_decode(const uint8_t *buf, size_t len, hv_plugin_file_t *ret,
             rc = decode_meta(sec.p, body, &f, err, errlen);
         } else if (IS("harvester.wit") && !have_wit) {
             have_wit = 1;
-            f.wit = strndup((const char *)sec.p, body);
+            /* All body bytes (a NUL inside must not shorten the copy below
+             * wit_len: hv_wit_parse reads wit_len bytes), NUL-terminated. */
+            f.wit = malloc(body + 1);
+            if (f.wit) {
+                memcpy(f.wit, sec.p, body);
+                f.wit[body] = '\0';
+            }
             f.wit_len = body;
             rc = f.wit ? HV_OK : HV_ENOMEM;
         } else if (IS("harvester.app") && !have_app) {
