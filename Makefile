@@ -3,9 +3,9 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps runtime build prepare run test test-asan bench clean
+.PHONY: all deps runtime build prepare plugins run test test-asan bench clean
 
-all: prepare
+all: plugins
 
 deps:
 	@scripts/deps.sh
@@ -22,8 +22,16 @@ build: deps
 prepare: build runtime
 	@$(BUILD)/harvester prepare
 
-run: prepare
-	@$(BUILD)/harvester py examples/hello.py
+# Every plugin directory (plugins/*/, examples/*/) -> plugins/<name>.wasm
+plugins: prepare
+	@mkdir -p plugins
+	@for d in plugins/*/ examples/*/; do \
+	  [ -f "$$d/plugin.toml" ] || continue; \
+	  $(BUILD)/harvester build "$$d" -o "plugins/$$(basename $$d).wasm" >/dev/null || exit 1; \
+	done
+
+run: plugins
+	@$(BUILD)/harvester run --config config/host.toml
 
 $(ASAN_BUILD)/CMakeCache.txt:
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHV_SANITIZE=ON \

@@ -57,5 +57,7 @@ void hv_hal_sim_free(hv_hal_t *h);
  * colour (0xRRGGBB), beeps so far. */
 uint32_t hv_hal_sim_led(hv_hal_t *h, unsigned i);
 unsigned hv_hal_sim_beeps(hv_hal_t *h);
+/* Times the strip was written (led_sync). */
+unsigned hv_hal_sim_led_writes(hv_hal_t *h);
 
 #endif

@@ -14,13 +14,12 @@
 #include "hv_abi.h"
 #include "hv_engine.h"
 #include "hv_hal.h"
+#include "hv_log.h" /* levels, as WIT's types.level */
 #include "hv_value.h"
 #include "hv_wit.h"
 
 typedef struct hv_plugin hv_plugin_t;
 
-/* Log levels, as WIT's types.level. */
-enum { HV_LOG_TRACE, HV_LOG_DEBUG, HV_LOG_INFO, HV_LOG_WARN, HV_LOG_ERROR };
 
 /* One log line from or about a plugin (its log interface, its stdout and
  * stderr, refusals). Called on the plugin's thread. */
@@ -53,6 +52,7 @@ typedef struct {
     const hv_cap_entry_t *caps; /* extra handlers, NULL-name terminated; may be NULL */
     uint32_t memory_limit_mb;  /* 0: 256 */
     uint32_t deadline_ms;      /* per call; 0: 5000 */
+    int host_syncs_leds;       /* sync-leds is a no-op: the host writes the strip once a cycle */
 } hv_plugin_opts_t;
 
 /*

@@ -5,6 +5,10 @@
  *   harvester wit <file.wit>                                print its worlds and signatures
  *   harvester build <plugin-dir> [-o out.wasm] [--wit F]    build a plugin file
  *   harvester invoke <plugin.wasm> <iface.func> [json-args] call a plugin's export
+ *   harvester run [--config FILE]                           the daemon
+ *   harvester check-config FILE                             validate a configuration
+ *   harvester status [--config FILE]                        plugin status of a running daemon
+ *   harvester toml2json                                     toml-test decoder (stdin -> stdout)
  *   harvester prepare                                       AOT-compile the runtime now
  *   harvester version
  */
@@ -15,7 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "hv_config.h"
 #include "hv_engine.h"
+#include "hv_log.h"
+#include "hv_manager.h"
+#include "hv_toml.h"
 #include "hv_plugin.h"
 #include "hv_wit.h"
 
@@ -46,6 +61,10 @@ static int usage(FILE *f)
                "       harvester wit <file.wit>\n"
                "       harvester build <plugin-dir> [-o out.wasm] [--wit file.wit]\n"
                "       harvester invoke <plugin.wasm> <interface.function> [json-args]\n"
+               "       harvester run [--config FILE]\n"
+               "       harvester check-config FILE\n"
+               "       harvester status [--config FILE]\n"
+               "       harvester toml2json < file.toml\n"
                "       harvester prepare\n"
                "       harvester version\n");
     return 2;
@@ -192,6 +211,183 @@ static int cmd_invoke(int argc, char **argv)
     return rc == HV_OK ? 0 : 1;
 }
 
+/* Loads the configuration by the seeds' lookup order; 0 or exit status. */
+static int load_config(const char *explicit_path, hv_config_t *cfg)
+{
+    char path[4096], err[8192];
+    if (!hv_config_find(explicit_path, path, sizeof path)) {
+        hv_config_defaults(cfg);
+        return 0;
+    }
+    if (hv_config_load(path, cfg, err, sizeof err) != HV_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage(stderr);
+    hv_config_t cfg;
+    char err[8192];
+    if (hv_config_load(argv[0], &cfg, err, sizeof err) != HV_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    printf("%s: ok (%zu plugin tables, role %s, node %s, port %d, backend %s)\n", argv[0],
+           cfg.nplugins, cfg.role, cfg.node_id, cfg.http_port, cfg.backend);
+    hv_config_free(&cfg);
+    return 0;
+}
+
+static const char *config_arg(int argc, char **argv, int *bad)
+{
+    *bad = 0;
+    if (argc == 0)
+        return NULL;
+    if (argc == 2 && strcmp(argv[0], "--config") == 0)
+        return argv[1];
+    *bad = 1;
+    return NULL;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+    int bad;
+    const char *explicit_path = config_arg(argc, argv, &bad);
+    if (bad)
+        return usage(stderr);
+    hv_config_t cfg;
+    int rc = load_config(explicit_path, &cfg);
+    if (rc != 0)
+        return rc;
+    char path[700];
+    snprintf(path, sizeof path, "%s/status.json", cfg.data_dir);
+    hv_config_free(&cfg);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "harvester: status: %s: no status (is `harvester run` running?)\n", path);
+        return 1;
+    }
+    char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    cJSON *all = cJSON_Parse(buf);
+    printf("%-16s %-18s %-12s %8s %10s %8s %7s  %s\n", "PLUGIN", "WORLD", "STATUS", "POLLS",
+           "LAST(ms)", "RESTARTS", "RELOADS", "LAST ERROR");
+    cJSON *it;
+    cJSON_ArrayForEach(it, all)
+    {
+        printf("%-16s %-18s %-12s %8.0f %10.1f %8.0f %7.0f  %s\n",
+               cJSON_GetObjectItem(it, "name")->valuestring,
+               cJSON_GetObjectItem(it, "world")->valuestring,
+               cJSON_GetObjectItem(it, "status")->valuestring,
+               cJSON_GetObjectItem(it, "polls")->valuedouble,
+               cJSON_GetObjectItem(it, "last_poll_ms")->valuedouble,
+               cJSON_GetObjectItem(it, "restarts")->valuedouble,
+               cJSON_GetObjectItem(it, "reloads")->valuedouble,
+               cJSON_GetObjectItem(it, "last_error")->valuestring);
+    }
+    cJSON_Delete(all);
+    return 0;
+}
+
+typedef struct {
+    int sfd;
+    volatile int stop;
+    const char *path; /* NULL: running on defaults */
+    hv_config_t cfg[2];
+    int cur;
+    hv_manager_t *m;
+} run_t;
+
+static void on_signal(void *ud)
+{
+    run_t *r = ud;
+    struct signalfd_siginfo si;
+    while (read(r->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            hv_log("host", HV_LOG_INFO, "stopping (signal %u)", si.ssi_signo);
+            r->stop = 1;
+        } else if (si.ssi_signo == SIGHUP) {
+            if (r->path == NULL) {
+                hv_log("host", HV_LOG_WARN, "SIGHUP: no configuration file to reload");
+                continue;
+            }
+            char err[8192];
+            int next = !r->cur;
+            if (hv_config_load(r->path, &r->cfg[next], err, sizeof err) != HV_OK) {
+                hv_log("host", HV_LOG_ERROR, "new configuration rejected, keeping the old one:\n%s",
+                       err);
+                continue;
+            }
+            hv_manager_set_config(r->m, &r->cfg[next]);
+            hv_config_free(&r->cfg[r->cur]);
+            r->cur = next;
+            hv_log_configure(r->cfg[next].log_level, 0);
+            hv_log("host", HV_LOG_INFO, "configuration %s reloaded", r->path);
+        }
+    }
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    int bad;
+    const char *explicit_path = config_arg(argc, argv, &bad);
+    if (bad)
+        return usage(stderr);
+    static run_t r;
+    char path[4096];
+    r.path = hv_config_find(explicit_path, path, sizeof path) ? path : NULL;
+    int rc = load_config(r.path, &r.cfg[0]);
+    if (rc != 0)
+        return rc;
+    hv_config_t *cfg = &r.cfg[0];
+    hv_log_configure(cfg->log_level, 0);
+    if (strcmp(cfg->backend, "sim") != 0) {
+        fprintf(stderr, "harvester: run: hardware backend '%s' is not available in this build "
+                        "yet; set [hardware] backend = \"sim\"\n",
+                cfg->backend);
+        hv_config_free(cfg);
+        return 2;
+    }
+    /* Signals arrive through a signalfd on the loop thread; block them
+     * before any worker thread exists so none of those takes them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    r.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    hv_engine_t *eng;
+    if (r.sfd < 0 || open_engine(&eng, 0) != HV_OK) {
+        hv_config_free(cfg);
+        return 1;
+    }
+    hv_hal_t *hal = hv_hal_sim_new((unsigned)cfg->led_count);
+    char err[1024];
+    rc = hv_manager_new(eng, hal, cfg, &r.m, err, sizeof err);
+    if (rc != HV_OK) {
+        fprintf(stderr, "harvester: run: %s\n", err);
+    } else {
+        hv_log("host", HV_LOG_INFO, "harvester %s: node %s (%s), config %s, plugins in %s, "
+               "every %u s, backend %s", HV_VERSION, cfg->node_id, cfg->role,
+               r.path ? r.path : "(defaults)", cfg->plugins_dir, cfg->interval_s, cfg->backend);
+        hv_manager_run(r.m, &r.stop, r.sfd, on_signal, &r);
+        hv_manager_free(r.m);
+        hv_log("host", HV_LOG_INFO, "stopped");
+    }
+    hv_hal_sim_free(hal);
+    hv_engine_close(eng);
+    hv_config_free(&r.cfg[r.cur]);
+    close(r.sfd);
+    return rc == HV_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -204,6 +400,14 @@ int main(int argc, char **argv)
         return cmd_build(argc - 2, argv + 2);
     if (strcmp(argv[1], "invoke") == 0)
         return cmd_invoke(argc - 2, argv + 2);
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    if (strcmp(argv[1], "check-config") == 0)
+        return cmd_check_config(argc - 2, argv + 2);
+    if (strcmp(argv[1], "status") == 0)
+        return cmd_status(argc - 2, argv + 2);
+    if (strcmp(argv[1], "toml2json") == 0)
+        return hv_toml_cli_toml2json();
     if (strcmp(argv[1], "prepare") == 0) {
         hv_engine_t *eng;
         if (open_engine(&eng, 1) != HV_OK)

@@ -32,6 +32,7 @@ typedef struct {
     size_t uart_len;
     uint32_t baud;
     unsigned beeps;
+    unsigned led_writes;
 } sim_t;
 
 #define SIM(h) ((sim_t *)(h))
@@ -183,6 +184,7 @@ static int led_sync(hv_hal_t *h)
     sim_t *s = SIM(h);
     pthread_mutex_lock(&s->lock);
     memcpy(s->led_out, s->led_buf, sizeof s->led_out);
+    s->led_writes++;
     pthread_mutex_unlock(&s->lock);
     return HV_OK;
 }
@@ -294,3 +296,4 @@ uint32_t hv_hal_sim_led(hv_hal_t *h, unsigned i)
 }
 
 unsigned hv_hal_sim_beeps(hv_hal_t *h) { return SIM(h)->beeps; }
+unsigned hv_hal_sim_led_writes(hv_hal_t *h) { return SIM(h)->led_writes; }

@@ -1,0 +1,48 @@
+/*
+ * The daemon's log: host and plugin lines go to stderr in a journald-
+ * friendly form ("<4>bme680: message": the <N> prefix is the syslog
+ * priority journald reads) and into a bounded ring per source, which the
+ * HTTP API serves. Thread-safe; lines are never lost to a slow reader, the
+ * ring just forgets its oldest lines.
+ */
+#ifndef HV_LOG_H
+#define HV_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { HV_LOG_TRACE, HV_LOG_DEBUG, HV_LOG_INFO, HV_LOG_WARN, HV_LOG_ERROR };
+
+#define HV_LOG_LINE_MAX 1024 /* longer lines are cut */
+#define HV_LOG_SOURCES 64    /* distinct sources kept; later ones share "other" */
+
+/* Lines below min_level are dropped; ring_lines per source (0: 500). */
+void hv_log_configure(int min_level, size_t ring_lines);
+
+/* Parses "trace".."error"; -1 when unknown. */
+int hv_log_level_from_name(const char *name);
+const char *hv_log_level_name(int level);
+
+/* Logs one line for source ("host", a plugin name). */
+void hv_log(const char *source, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void hv_log_line(const char *source, int level, const char *msg);
+
+typedef struct {
+    uint64_t seq;    /* increasing over all sources */
+    int64_t time_ms; /* wall clock */
+    int level;
+    char source[48];
+    char text[HV_LOG_LINE_MAX];
+} hv_log_entry_t;
+
+/*
+ * Copies up to max entries with seq > after_seq, oldest first, from one
+ * source (NULL: all, merged by seq) into out; returns how many.
+ */
+size_t hv_log_read(const char *source, uint64_t after_seq, hv_log_entry_t *out, size_t max);
+
+/* Drops every ring (tests). */
+void hv_log_reset(void);
+
+#endif

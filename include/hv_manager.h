@@ -1,0 +1,74 @@
+/*
+ * The plugin manager: the seeds' host loop. It loads the enabled plugin
+ * files of a directory, one persistent instance each on its own thread,
+ * polls them every cycle, keeps their readings, hot-reloads changed files,
+ * picks up new ones, and restarts failing ones with backoff while the
+ * others carry on.
+ *
+ * Threads: the manager's functions are called from one thread (the daemon's
+ * loop, or a test). Each plugin runs on its own worker thread.
+ */
+#ifndef HV_MANAGER_H
+#define HV_MANAGER_H
+
+#include <stdint.h>
+
+#include "hv_config.h"
+#include "hv_engine.h"
+#include "hv_hal.h"
+
+typedef struct hv_manager hv_manager_t;
+
+/*
+ * Creates a manager over cfg's plugins directory (cfg is copied by
+ * reference: it must outlive the manager or be replaced with
+ * hv_manager_set_config). Nothing is loaded until hv_manager_scan.
+ */
+int hv_manager_new(hv_engine_t *eng, hv_hal_t *hal, const hv_config_t *cfg, hv_manager_t **ret,
+                   char *err, size_t errlen);
+
+/* Stops every plugin (a running call finishes or hits its deadline) and
+ * frees everything. */
+void hv_manager_free(hv_manager_t *m);
+
+/*
+ * Looks at the plugins directory: loads new enabled files, hot-reloads
+ * changed ones (the new version replaces the old only once it has
+ * started; its state carries over), unloads removed or disabled ones,
+ * restarts plugins whose backoff has passed. Waits for the loads it starts.
+ */
+void hv_manager_scan(hv_manager_t *m);
+
+/*
+ * One poll cycle: heartbeat on LED 0, every sensor plugin polled in
+ * parallel (each within its deadline), readings collected, LEDs written
+ * once, readings sent to UI plugins.
+ */
+void hv_manager_cycle(hv_manager_t *m);
+
+/* Applies a new configuration (plugins enabled/disabled, limits, plugin
+ * settings take effect at the next scan). */
+void hv_manager_set_config(hv_manager_t *m, const hv_config_t *cfg);
+
+/*
+ * Runs scan + cycle every cfg->interval_s until *stop becomes non-zero,
+ * rescanning early when the plugins directory changes (inotify; without
+ * it, every 500 ms). extra_fd (or -1) is polled too: when readable,
+ * on_fd(ud) is called (the daemon's signalfd).
+ */
+void hv_manager_run(hv_manager_t *m, volatile int *stop, int extra_fd, void (*on_fd)(void *ud),
+                    void *ud);
+
+/* The latest readings of every plugin as a JSON array (malloc'd):
+ * [{"sensor_id": "node:sensor", "plugin": "...", "timestamp": ms, "data": {...}}]. */
+char *hv_manager_readings_json(hv_manager_t *m);
+
+/* Per-plugin status as a JSON array (malloc'd): name, file, world, status
+ * (loading|running|backing-off|failed), last_error, polls, last_poll_ms,
+ * restarts, reloads, refusals. */
+char *hv_manager_status_json(hv_manager_t *m);
+
+/* Cycles run so far. */
+uint64_t hv_manager_cycles(const hv_manager_t *m);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * Log lines: stderr (journald priority prefix) plus a ring per source.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hv_log.h"
+
+typedef struct {
+    char name[48];
+    hv_log_entry_t *ring;
+    size_t head, count; /* oldest at head */
+} source_t;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static source_t sources[HV_LOG_SOURCES];
+static size_t nsources;
+static size_t ring_cap = 500;
+static int min_level = HV_LOG_INFO;
+static uint64_t next_seq = 1;
+
+static const char *const level_names[] = {"trace", "debug", "info", "warn", "error"};
+/* syslog priorities: debug 7, info 6, warning 4, err 3 */
+static const int priorities[] = {7, 7, 6, 4, 3};
+
+void hv_log_configure(int level, size_t lines)
+{
+    pthread_mutex_lock(&lock);
+    min_level = level;
+    if (lines && lines != ring_cap) {
+        for (size_t i = 0; i < nsources; i++) {
+            free(sources[i].ring);
+            sources[i].ring = NULL;
+            sources[i].head = sources[i].count = 0;
+        }
+        ring_cap = lines;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+int hv_log_level_from_name(const char *name)
+{
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, level_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *hv_log_level_name(int level)
+{
+    return level >= 0 && level < 5 ? level_names[level] : "info";
+}
+
+static source_t *find_source(const char *name)
+{
+    for (size_t i = 0; i < nsources; i++)
+        if (strcmp(sources[i].name, name) == 0)
+            return &sources[i];
+    if (nsources == HV_LOG_SOURCES)
+        return &sources[HV_LOG_SOURCES - 1]; /* "other": the last slot is shared */
+    source_t *s = &sources[nsources++];
+    snprintf(s->name, sizeof s->name, "%s", nsources == HV_LOG_SOURCES ? "other" : name);
+    return s;
+}
+
+void hv_log_line(const char *source, int level, const char *msg)
+{
+    if (level < 0 || level > HV_LOG_ERROR)
+        level = HV_LOG_INFO;
+    if (level < min_level)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    pthread_mutex_lock(&lock);
+    source_t *s = find_source(source);
+    if (s->ring == NULL)
+        s->ring = calloc(ring_cap, sizeof *s->ring);
+    if (s->ring != NULL) {
+        hv_log_entry_t *e;
+        if (s->count < ring_cap) {
+            e = &s->ring[(s->head + s->count++) % ring_cap];
+        } else {
+            e = &s->ring[s->head];
+            s->head = (s->head + 1) % ring_cap;
+        }
+        e->seq = next_seq++;
+        e->time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        e->level = level;
+        snprintf(e->source, sizeof e->source, "%s", source);
+        snprintf(e->text, sizeof e->text, "%s", msg);
+    }
+    /* One write per line so concurrent lines never interleave. */
+    fprintf(stderr, "<%d>%s: %s\n", priorities[level], source, msg);
+    pthread_mutex_unlock(&lock);
+}
+
+void hv_log(const char *source, int level, const char *fmt, ...)
+{
+    char msg[HV_LOG_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hv_log_line(source, level, msg);
+}
+
+size_t hv_log_read(const char *source, uint64_t after_seq, hv_log_entry_t *out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&lock);
+    /* Merge by seq: repeatedly take the smallest next entry over sources. */
+    size_t pos[HV_LOG_SOURCES] = {0};
+    for (;;) {
+        source_t *best = NULL;
+        size_t bi = 0;
+        for (size_t i = 0; i < nsources; i++) {
+            source_t *s = &sources[i];
+            if (source != NULL && strcmp(s->name, source) != 0)
+                continue;
+            while (pos[i] < s->count && s->ring[(s->head + pos[i]) % ring_cap].seq <= after_seq)
+                pos[i]++;
+            if (pos[i] < s->count &&
+                (best == NULL || s->ring[(s->head + pos[i]) % ring_cap].seq <
+                                     best->ring[(best->head + pos[bi]) % ring_cap].seq)) {
+                best = s;
+                bi = i;
+            }
+        }
+        if (best == NULL || n == max)
+            break;
+        out[n++] = best->ring[(best->head + pos[bi]++) % ring_cap];
+    }
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+void hv_log_reset(void)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < nsources; i++)
+        free(sources[i].ring);
+    memset(sources, 0, sizeof sources);
+    nsources = 0;
+    pthread_mutex_unlock(&lock);
+}
