@@ -1,8 +1,6 @@
 /*
- * `harvester build`: plugin directory -> plugin file. The manifest
- * (plugin.toml) is read with a strict subset of TOML — `key = "string"`
- * lines and comments — until the daemon's TOML parser exists; anything
- * else is an error naming file:line:col.
+ * `harvester build`: plugin directory -> plugin file (plugin.toml names the
+ * plugin and its world; the sources are checked in the sandbox first).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -12,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hv_toml.h"
 #include "plugin_impl.h"
 
 typedef struct {
@@ -28,88 +27,35 @@ static void manifest_clear(manifest_t *m)
     memset(m, 0, sizeof *m);
 }
 
-static int manifest_line(const char *path, int lineno, char *s, manifest_t *m, char *err,
-                         size_t errlen)
-{
-    char *p = s;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p == '\0' || *p == '#')
-        return HV_OK;
-    char *key = p;
-    while ((*p >= 'a' && *p <= 'z') || *p == '_' || *p == '-')
-        p++;
-    size_t klen = (size_t)(p - key);
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (klen == 0 || *p != '=') {
-        snprintf(err, errlen, "%s:%d:%d: expected `key = \"value\"`", path, lineno,
-                 (int)(p - s) + 1);
-        return HV_EINVAL;
-    }
-    p++;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p != '"') {
-        snprintf(err, errlen, "%s:%d:%d: expected a \"string\" value", path, lineno,
-                 (int)(p - s) + 1);
-        return HV_EINVAL;
-    }
-    char *val = ++p;
-    while (*p && *p != '"' && *p != '\\')
-        p++;
-    if (*p != '"') {
-        snprintf(err, errlen, "%s:%d:%d: %s", path, lineno, (int)(p - s) + 1,
-                 *p ? "escapes are not supported in plugin.toml strings" : "unterminated string");
-        return HV_EINVAL;
-    }
-    char *end = p++;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p != '\0' && *p != '#') {
-        snprintf(err, errlen, "%s:%d:%d: unexpected text after the value", path, lineno,
-                 (int)(p - s) + 1);
-        return HV_EINVAL;
-    }
-    char **slot = NULL;
-#define KEY(k, field)                                                                              \
-    if (klen == sizeof(k) - 1 && strncmp(key, k, klen) == 0)                                   \
-        slot = &m->field;
-    KEY("name", name)
-    KEY("world", world)
-    KEY("version", version)
-    KEY("description", description)
-    KEY("wit", wit)
-#undef KEY
-    if (slot == NULL) {
-        snprintf(err, errlen, "%s:%d:%d: unknown key '%.*s' (expected name, world, version, "
-                 "description, wit)", path, lineno, (int)(key - s) + 1, (int)klen, key);
-        return HV_EINVAL;
-    }
-    if (*slot != NULL) {
-        snprintf(err, errlen, "%s:%d:%d: duplicate key '%.*s'", path, lineno, (int)(key - s) + 1,
-                 (int)klen, key);
-        return HV_EINVAL;
-    }
-    *slot = strndup(val, (size_t)(end - val));
-    return *slot ? HV_OK : HV_ENOMEM;
-}
-
+/* plugin.toml: a flat table of strings; anything else names file:line:col. */
 static int manifest_read(const char *path, manifest_t *m, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return HV_ENOENT;
+    hv_toml_doc_t *doc;
+    int rc = hv_toml_parse_file(path, &doc, err, errlen);
+    if (rc != HV_OK)
+        return rc;
+    const hv_toml_value_t *root = hv_toml_root(doc);
+    for (size_t i = 0; rc == HV_OK && i < root->table.len; i++) {
+        const hv_toml_kv_t *kv = &root->table.items[i];
+        char **slot = strcmp(kv->key, "name") == 0          ? &m->name
+                      : strcmp(kv->key, "world") == 0       ? &m->world
+                      : strcmp(kv->key, "version") == 0     ? &m->version
+                      : strcmp(kv->key, "description") == 0 ? &m->description
+                      : strcmp(kv->key, "wit") == 0         ? &m->wit
+                                                             : NULL;
+        if (slot == NULL) {
+            snprintf(err, errlen, "%s:%d:%d: unknown key '%s' (expected name, world, version, "
+                     "description, wit)", path, kv->line, kv->col, kv->key);
+            rc = HV_EINVAL;
+        } else if (kv->value->kind != HV_TOML_STRING) {
+            snprintf(err, errlen, "%s:%d:%d: %s: expected a \"string\" value", path,
+                     kv->value->line, kv->value->col, kv->key);
+            rc = HV_EINVAL;
+        } else if ((*slot = strdup(kv->value->str.ptr)) == NULL) {
+            rc = HV_ENOMEM;
+        }
     }
-    char line[1024];
-    int lineno = 0, rc = HV_OK;
-    while (rc == HV_OK && fgets(line, sizeof line, f) != NULL) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        rc = manifest_line(path, lineno, line, m, err, errlen);
-    }
-    fclose(f);
+    hv_toml_free(doc);
     if (rc == HV_OK && (m->name == NULL || m->world == NULL)) {
         snprintf(err, errlen, "%s: missing required key '%s'", path,
                  m->name == NULL ? "name" : "world");

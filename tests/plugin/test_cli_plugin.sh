@@ -50,7 +50,13 @@ err=$("$hv" build "$tmp/noclass" 2>&1); check "missing class status" 1 $?
 contains "missing class" "SensorLogic" "$err"
 printf 'name = "badtoml"\nworld = sensor-plugin\n' > "$tmp/badtoml/plugin.toml"
 err=$("$hv" build "$tmp/badtoml" 2>&1); check "bad manifest status" 1 $?
-contains "bad manifest position" "plugin.toml:2:9: expected a \"string\" value" "$err"
+contains "bad manifest position" "plugin.toml:2:9: expected a value, found 'sensor-plugin'" "$err"
+printf 'name = "w"\nworld = 3\n' > "$tmp/badtoml/plugin.toml"
+err=$("$hv" build "$tmp/badtoml" 2>&1)
+contains "manifest type" 'plugin.toml:2:9: world: expected a "string" value' "$err"
+printf 'name = "w"\nwrld = "x"\n' > "$tmp/badtoml/plugin.toml"
+err=$("$hv" build "$tmp/badtoml" 2>&1)
+contains "manifest unknown key" "plugin.toml:2:1: unknown key 'wrld'" "$err"
 printf 'name = "w"\nworld = "no-such-world"\n' > "$tmp/badtoml/plugin.toml"
 err=$("$hv" build "$tmp/badtoml" 2>&1)
 contains "unknown world" "world 'no-such-world' is not in" "$err"
