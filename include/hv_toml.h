@@ -37,7 +37,8 @@ typedef struct {
      * escape); such a key is cut short here, never matches hv_toml_get, and
      * is written whole by the JSON writers. */
     const char *key;
-    int line, col;   /* 1-based position of the key where it was defined */
+    int line, col; /* 1-based position of the key where it was defined (columns
+                    * count characters, here and in error messages) */
     const hv_toml_value_t *value;
 } hv_toml_kv_t;
 
@@ -76,7 +77,8 @@ typedef struct hv_toml_doc hv_toml_doc_t;
  * failure returns HV_EINVAL (or HV_ENOMEM, HV_ETOOBIG past
  * HV_TOML_MAX_SOURCE), writes "filename:line:col: message" (what was
  * expected and what was found) into err, and leaves *ret untouched.
- * Nesting of arrays/inline tables is capped at HV_TOML_MAX_DEPTH.
+ * Nesting of tables and arrays, however written (headers, dotted keys,
+ * inline values), is capped at HV_TOML_MAX_DEPTH levels below the root.
  */
 #define HV_TOML_MAX_SOURCE (8u << 20)
 #define HV_TOML_MAX_DEPTH 128
@@ -93,6 +95,10 @@ const hv_toml_value_t *hv_toml_root(const hv_toml_doc_t *doc);
 /* The document's file name as given to hv_toml_parse. */
 const char *hv_toml_filename(const hv_toml_doc_t *doc);
 
+/* The length of an entry's key (a quoted key may hold U+0000, which ends
+ * the C string early: compare this with strlen to refuse such keys). */
+size_t hv_toml_key_len(const hv_toml_kv_t *kv);
+
 /* The entry for key in a TABLE value, or NULL. */
 const hv_toml_kv_t *hv_toml_get(const hv_toml_value_t *table, const char *key);
 
@@ -104,7 +110,8 @@ const hv_toml_kv_t *hv_toml_get(const hv_toml_value_t *table, const char *key);
 int hv_toml_write_tagged_json(FILE *out, const hv_toml_value_t *v);
 
 /* Plain JSON of v (tables -> objects, strings, numbers, booleans; dates
- * as their TOML text), malloc'd; NULL when out of memory. */
+ * as their TOML text; inf and nan, which JSON lacks, as the strings "inf",
+ * "-inf", "nan"), malloc'd; NULL when out of memory. */
 char *hv_toml_to_json(const hv_toml_value_t *v);
 
 /*

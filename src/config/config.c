@@ -345,6 +345,25 @@ static void check_sensors(chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
     }
 }
 
+/* Keys holding U+0000 would compare equal to their prefix with strcmp:
+ * refuse them anywhere in the file. */
+static void nul_keys(chk_t *c, const hv_toml_value_t *v, int depth)
+{
+    if (depth > 8)
+        return;
+    if (v->kind == HV_TOML_TABLE) {
+        for (size_t i = 0; i < v->table.len; i++) {
+            const hv_toml_kv_t *kv = &v->table.items[i];
+            if (hv_toml_key_len(kv) != strlen(kv->key))
+                problem(c, kv->line, kv->col, "key contains U+0000");
+            nul_keys(c, kv->value, depth + 1);
+        }
+    } else if (v->kind == HV_TOML_ARRAY) {
+        for (size_t i = 0; i < v->array.len; i++)
+            nul_keys(c, v->array.items[i], depth + 1);
+    }
+}
+
 static const struct {
     const char *name;
     const field_t *fields;
@@ -402,7 +421,9 @@ int hv_config_load(const char *path, hv_config_t *ret, char *err, size_t errlen)
     if (errlen)
         err[0] = '\0';
     const hv_toml_value_t *root = hv_toml_root(doc);
-    for (size_t i = 0; i < root->table.len; i++) {
+    nul_keys(&c, root, 0);
+    int nul = c.n;
+    for (size_t i = 0; nul == 0 && i < root->table.len; i++) {
         const hv_toml_kv_t *kv = &root->table.items[i];
         size_t k = 0, n = sizeof sections / sizeof sections[0];
         while (k < n && strcmp(sections[k].name, kv->key) != 0)

@@ -24,8 +24,8 @@ static void parser_done(toml__parser_t *p)
     free(p->slots);
 }
 
-int hv_toml_parse(const char *src, size_t len, const char *filename, hv_toml_doc_t **ret,
-                  char *err, size_t errlen)
+int hv_toml_parse(const char *src, size_t len, const char *filename, hv_toml_doc_t **ret, char *err,
+                  size_t errlen)
 {
     if (err != NULL && errlen > 0)
         err[0] = '\0';
@@ -176,3 +176,5 @@ const hv_toml_kv_t *hv_toml_get(const hv_toml_value_t *table, const char *key)
     }
     return NULL;
 }
+
+size_t hv_toml_key_len(const hv_toml_kv_t *kv) { return toml__key_len(kv->key); }

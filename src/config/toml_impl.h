@@ -158,8 +158,7 @@ int toml__parse_scalar(toml__parser_t *p, hv_toml_value_t *v);
 /* ---- toml_parse.c ------------------------------------------------------ */
 
 /* A new empty container of the given kind; NULL after recording the error. */
-toml__node_t *toml__new_node(toml__parser_t *p, hv_toml_kind_t kind, int line, int col,
-                             int depth);
+toml__node_t *toml__new_node(toml__parser_t *p, hv_toml_kind_t kind, int line, int col, int depth);
 int toml__parse_document(toml__parser_t *p);
 
 #endif

@@ -129,8 +129,8 @@ static size_t fmt_datetime(const hv_toml_value_t *v, char out[48])
         return n;
     if (n > 0)
         out[n++] = 'T';
-    n += (size_t)snprintf(out + n, 48 - n, "%02d:%02d:%02d", v->dt.hour, v->dt.minute,
-                          v->dt.second);
+    n +=
+        (size_t)snprintf(out + n, 48 - n, "%02d:%02d:%02d", v->dt.hour, v->dt.minute, v->dt.second);
     if (v->dt.nanosecond != 0) {
         char frac[16];
         snprintf(frac, sizeof frac, ".%09d", (int)v->dt.nanosecond);

@@ -35,27 +35,22 @@ void toml__position(toml__parser_t *p, size_t off, int *line, int *col)
     p->pc_col = *col = c;
 }
 
-static int vfail(toml__parser_t *p, int rc, size_t off, const char *fmt, va_list ap)
+int toml__fail(toml__parser_t *p, size_t off, const char *fmt, ...)
 {
     if (p->rc != HV_OK)
         return -1;
-    p->rc = rc;
+    p->rc = HV_EINVAL;
     if (p->err == NULL || p->errlen == 0)
         return -1;
     int line, col;
     toml__position(p, off, &line, &col);
     int n = snprintf(p->err, p->errlen, "%s:%d:%d: ", p->filename, line, col);
-    if (n >= 0 && (size_t)n < p->errlen)
+    if (n >= 0 && (size_t)n < p->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
         vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-    return -1;
-}
-
-int toml__fail(toml__parser_t *p, size_t off, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfail(p, HV_EINVAL, off, fmt, ap);
-    va_end(ap);
+        va_end(ap);
+    }
     return -1;
 }
 
@@ -85,7 +80,7 @@ const char *toml__describe(const toml__parser_t *p, size_t off, char out[32])
         return out;
     }
     if (c < 0x80) {
-        snprintf(out, 32, "'%c'", c);
+        snprintf(out, 32, c == '\'' ? "\"%c\"" : "'%c'", c);
         return out;
     }
     /* A whole UTF-8 character, which check_utf8 made sure is valid up to
@@ -176,8 +171,8 @@ int toml__buf_put(toml__parser_t *p, const char *s, size_t n)
 
 bool toml__is_bare(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 /* Control characters other than tab may not appear anywhere raw. */
@@ -295,8 +290,8 @@ static int hex_digits(toml__parser_t *p, size_t at, int n, uint32_t *out)
                 : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                        : -1;
         if (d < 0)
-            return toml__expected(p, at + (size_t)i, n == 4 ? "4 hex digits after \\u"
-                                                            : "8 hex digits after \\U");
+            return toml__expected(p, at + (size_t)i,
+                                  n == 4 ? "4 hex digits after \\u" : "8 hex digits after \\U");
         v = v << 4 | (uint32_t)d;
     }
     *out = v;
@@ -409,9 +404,9 @@ int toml__parse_string(toml__parser_t *p, bool key, size_t *off, size_t *len)
     bool multi = p->pos + 2 < p->len && p->src[p->pos + 1] == q && p->src[p->pos + 2] == q;
     if (multi && key)
         return toml__fail(p, open, "expected a key, found a multi-line string");
-    const char *closing = multi ? (basic ? "'\"\"\"' closing the string"
-                                         : "\"'''\" closing the string")
-                                : (basic ? "'\"' closing the string" : "\"'\" closing the string");
+    const char *closing =
+        multi ? (basic ? "'\"\"\"' closing the string" : "\"'''\" closing the string")
+              : (basic ? "'\"' closing the string" : "\"'\" closing the string");
     *off = p->buflen;
     p->pos += multi ? 3 : 1;
     if (multi) /* a newline right after the opening delimiter is trimmed */

@@ -53,8 +53,10 @@ static void show_key(char *out, size_t size, const char *k, size_t n)
     char q[160];
     size_t j = 0;
     q[j++] = '"';
-    for (size_t i = 0; i < n && j < sizeof q - 8; i++) {
+    for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)k[i];
+        if ((c & 0xC0) != 0x80 && j >= sizeof q - 8) /* cut between characters */
+            break;
         if (c < 0x20 || c == 0x7F || c == '"' || c == '\\')
             j += (size_t)snprintf(q + j, sizeof q - j, c == '"' || c == '\\' ? "\\%c" : "\\u%04X",
                                   c);
@@ -110,8 +112,7 @@ static int clash(toml__parser_t *p, int part, const hv_toml_kv_t *kv, const char
 {
     char path[256];
     return toml__fail(p, p->parts[part].src_off, "key %s already holds %s (line %d, column %d); %s",
-                      path_text(p, part + 1, path),
-                      kind_name(kv->value), kv->line, kv->col, why);
+                      path_text(p, part + 1, path), kind_name(kv->value), kv->line, kv->col, why);
 }
 
 /* ---- tables, arrays and the key index ---------------------------------- */
@@ -319,8 +320,9 @@ static int parse_inline_table(toml__parser_t *p, int depth, hv_toml_value_t **ou
             p->pos++;
             toml__skip_ws(p);
             if (at(p, p->pos) == '}')
-                return toml__fail(p, p->pos, "expected a key after ',' (inline tables take no "
-                                             "trailing comma), found '}'");
+                return toml__fail(p, p->pos,
+                                  "expected a key after ',' (inline tables take no "
+                                  "trailing comma), found '}'");
         }
     }
     p->pos++;

@@ -279,8 +279,7 @@ static int parse_time(toml__parser_t *p, hv_toml_value_t *v)
 {
     if (field(p, 2, "an hour", 0, 23, &v->dt.hour) < 0 || literal(p, ':', "':'") < 0 ||
         field(p, 2, "a minute", 0, 59, &v->dt.minute) < 0 ||
-        literal(p, ':', "':' and seconds") < 0 ||
-        field(p, 2, "a second", 0, 59, &v->dt.second) < 0)
+        literal(p, ':', "':' and seconds") < 0 || field(p, 2, "a second", 0, 59, &v->dt.second) < 0)
         return -1;
     if (at(p, p->pos) != '.')
         return 0;

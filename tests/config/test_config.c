@@ -72,6 +72,7 @@ static void test_bad_configs(void **state)
     bad("[plugins]\nfoo = 1\n", "t.toml:2:1: unknown key 'foo' in [plugins]");
     bad("polling = 5\n", "t.toml:1:1: polling: expected a table, found an integer");
     bad("[polling]\ninterval_seconds = = 5\n", "t.toml:2:");
+    bad("[http]\n\"port\\u0000x\" = 3000\n", "t.toml:2:1: key contains U+0000");
     /* Every problem is reported, not just the first. */
     bad("[http]\nport = 0\n[leds]\ncount = 100\n",
         "t.toml:2:8: port: 0 is out of range (1..65535)\n");

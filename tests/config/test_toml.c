@@ -360,6 +360,53 @@ static void test_toml_test_suite(void **state)
     assert_int_equal(valid_ok + invalid_ok, valid + invalid);
 }
 
+/* The comparison must tell real differences apart, or the suite proves
+ * nothing. */
+static void test_comparison_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *type, *a, *b;
+        bool same;
+    } cases[] = {
+        {"float", "1.5", "1.50", true},
+        {"float", "1.5", "1.6", false},
+        {"float", "-inf", "-inf", true},
+        {"float", "inf", "-inf", false},
+        {"float", "nan", "-nan", true},
+        {"float", "nan", "0", false},
+        {"integer", "-7", "-7", true},
+        {"integer", "7", "8", false},
+        {"datetime", "1979-05-27T07:32:00Z", "1979-05-27T07:32:00.000Z", true},
+        {"datetime", "1979-05-27T07:32:00Z", "1979-05-27T08:32:00+01:00", true},
+        {"datetime", "1979-05-27T07:32:00Z", "1979-05-27T07:32:00+01:00", false},
+        {"datetime", "1979-05-27T07:32:00.5Z", "1979-05-27T07:32:00.6Z", false},
+        {"datetime-local", "1979-05-27T07:32:00", "1979-05-27t07:32:00.0", true},
+        {"datetime-local", "1979-05-27T07:32:00", "1979-05-27T07:32:01", false},
+        {"date-local", "1979-05-27", "1979-05-28", false},
+        {"time-local", "07:32:00.1", "07:32:00.100", true},
+        {"time-local", "07:32:00", "07:32:00Z", false},
+        {"string", "a", "a", true},
+        {"string", "a", "b", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (same_leaf(cases[i].type, cases[i].a, cases[i].b) != cases[i].same)
+            print_error("%s %s vs %s\n", cases[i].type, cases[i].a, cases[i].b);
+        assert_int_equal(same_leaf(cases[i].type, cases[i].a, cases[i].b), cases[i].same);
+    }
+    char why[256];
+    cJSON *a = cJSON_Parse("{\"k\":[{\"type\":\"integer\",\"value\":\"1\"}]}");
+    cJSON *b = cJSON_Parse("{\"k\":[{\"type\":\"float\",\"value\":\"1\"}]}");
+    cJSON *c = cJSON_Parse("{\"k\":[], \"j\":{}}");
+    assert_true(same_json(a, a, why, sizeof why));
+    assert_false(same_json(a, b, why, sizeof why));
+    assert_false(same_json(a, c, why, sizeof why));
+    assert_false(same_json(c, a, why, sizeof why));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(c);
+}
+
 /* ---- error messages ------------------------------------------------------------ */
 
 static void test_error_messages(void **state)
@@ -370,7 +417,8 @@ static void test_error_messages(void **state)
     EXPECT_ERROR("a 1\n", "t.toml:1:3: expected '=' after the key, found '1'");
     EXPECT_ERROR("= 1\n", "t.toml:1:1: expected a key, found '='");
     EXPECT_ERROR("a = \"abc\n", "t.toml:1:9: expected '\"' closing the string, found newline");
-    EXPECT_ERROR("s = '''\nabc", "t.toml:2:4: expected \"'''\" closing the string, found end of input");
+    EXPECT_ERROR("s = '''\nabc",
+                 "t.toml:2:4: expected \"'''\" closing the string, found end of input");
     EXPECT_ERROR("[table\n", "t.toml:1:7: expected ']' closing the header, found newline");
     EXPECT_ERROR("[[aot]\n", "t.toml:1:7: expected ']]' closing the header, found newline");
     EXPECT_ERROR("a = 1 b = 2\n", "t.toml:1:7: expected end of line after the value, found 'b'");
@@ -405,7 +453,8 @@ static void test_error_messages(void **state)
     EXPECT_ERROR("t = 07:32\n", "t.toml:1:10: expected ':' and seconds, found newline");
     EXPECT_ERROR("d = 1979-05-27T07:32:00+5:00\n",
                  "t.toml:1:26: expected an offset hour 00-23, found ':'");
-    EXPECT_ERROR("a = 1\na = 2\n", "t.toml:2:1: duplicate key a, first defined at line 1, column 1");
+    EXPECT_ERROR("a = 1\na = 2\n",
+                 "t.toml:2:1: duplicate key a, first defined at line 1, column 1");
     EXPECT_ERROR("[t]\na.b = 1\n  a . b = 2\n",
                  "t.toml:3:7: duplicate key a.b, first defined at line 2, column 3");
     EXPECT_ERROR("[a]\nx = 1\n[a]\n", "t.toml:3:2: table [a] is already defined at line 1");
@@ -420,15 +469,16 @@ static void test_error_messages(void **state)
     EXPECT_ERROR("[[a]]\n[a]\n", "t.toml:2:2: key a already holds an array of tables (line 1, "
                                  "column 3); it cannot be redefined as a table");
     /* Columns count characters, not bytes; CRLF ends a line like LF. */
-    EXPECT_ERROR("s = \"\xC3\xA9\" x\n", "t.toml:1:9: expected end of line after the value, found 'x'");
+    EXPECT_ERROR("s = \"\xC3\xA9\" x\n",
+                 "t.toml:1:9: expected end of line after the value, found 'x'");
     EXPECT_ERROR("a = 1\r\nb = \r\n", "t.toml:2:5: expected a value, found newline");
     EXPECT_ERROR("a = \"x\xFF\"\n", "t.toml:1:7: invalid UTF-8 (byte 0xFF starts no valid "
-                                   "character)");
+                                    "character)");
     EXPECT_ERROR("# a\x01\n", "t.toml:1:4: U+0001 is not allowed in a comment");
     EXPECT_ERROR("s = \"a\tb\x7F\"\n", "t.toml:1:9: U+007F must be escaped in a string");
     EXPECT_ERROR("a = 1\rb = 2\n", "t.toml:1:6: expected end of line after the value, found "
                                    "carriage return");
-    EXPECT_ERROR("\xEF\xBB\xBF" "a = \n", "t.toml:1:5: expected a value, found newline");
+    EXPECT_ERROR("\xEF\xBB\xBF\x61 = \n", "t.toml:1:5: expected a value, found newline"); /* BOM */
 }
 
 static void test_error_arguments(void **state)
@@ -526,7 +576,7 @@ static void test_get(void **state)
     assert_int_equal(get(r, "quoted key")->i, 2);
     assert_int_equal(get(get(get(r, "t"), "x"), "y")->i, 3);
     assert_null(hv_toml_get(r, "b"));
-    assert_null(hv_toml_get(r, "x"));          /* only in [t] */
+    assert_null(hv_toml_get(r, "x"));           /* only in [t] */
     assert_null(hv_toml_get(get(r, "a"), "a")); /* not a table */
     assert_null(hv_toml_get(NULL, "a"));
     assert_null(hv_toml_get(r, NULL));
@@ -554,18 +604,18 @@ static void expect_kv(const hv_toml_kv_t *kv, const char *key, int line, int col
 static void test_key_positions(void **state)
 {
     (void)state;
-    hv_toml_doc_t *doc = parse_ok("title = \"x\"\n"                  /* 1 */
-                                  "[server]\n"                       /* 2 */
-                                  "host.name = \"h\"\n"              /* 3 */
-                                  "  port = 80  # comment\n"         /* 4 */
-                                  "[ server . tls ]\n"               /* 5 */
-                                  "[[plugin]]\n"                     /* 6 */
-                                  "name = \"a\"\n"                   /* 7 */
-                                  "\t[[plugin]]\n"                   /* 8 */
+    hv_toml_doc_t *doc = parse_ok("title = \"x\"\n"                   /* 1 */
+                                  "[server]\n"                        /* 2 */
+                                  "host.name = \"h\"\n"               /* 3 */
+                                  "  port = 80  # comment\n"          /* 4 */
+                                  "[ server . tls ]\n"                /* 5 */
+                                  "[[plugin]]\n"                      /* 6 */
+                                  "name = \"a\"\n"                    /* 7 */
+                                  "\t[[plugin]]\n"                    /* 8 */
                                   "  \"\xC3\xA9t\xC3\xA9\".k = [1,\n" /* 9 */
-                                  "   { z = 2 }]\n"                  /* 10 */
-                                  "[a.b.c]\r\n"                      /* 11 */
-                                  "[a]\n");                          /* 12 */
+                                  "   { z = 2 }]\n"                   /* 10 */
+                                  "[a.b.c]\r\n"                       /* 11 */
+                                  "[a]\n");                           /* 12 */
     const hv_toml_value_t *r = hv_toml_root(doc);
     assert_int_equal(r->line, 1);
     assert_int_equal(r->col, 1);
@@ -710,8 +760,7 @@ static void test_depth_cap(void **state)
         char *deep = nested(HV_TOML_MAX_DEPTH + 1, open, close, "1");
         assert_int_equal(hv_toml_parse(ok, strlen(ok), "d", &doc, err, sizeof err), HV_OK);
         hv_toml_free(doc);
-        assert_int_equal(hv_toml_parse(deep, strlen(deep), "d", &doc, err, sizeof err),
-                         HV_EINVAL);
+        assert_int_equal(hv_toml_parse(deep, strlen(deep), "d", &doc, err, sizeof err), HV_EINVAL);
         assert_non_null(strstr(err, "nest deeper than 128 levels"));
         free(ok);
         free(deep);
@@ -818,8 +867,7 @@ static void test_parse_file(void **state)
     close(fd);
     char want[600];
     assert_int_equal(hv_toml_parse_file(path, &doc, err, sizeof err), HV_EINVAL);
-    snprintf(want, sizeof want, "%s:3:1: duplicate key y, first defined at line 2, column 1",
-             path);
+    snprintf(want, sizeof want, "%s:3:1: duplicate key y, first defined at line 2, column 1", path);
     assert_string_equal(err, want);
     unlink(path);
 
@@ -831,12 +879,12 @@ static void test_parse_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_toml_test_suite), cmocka_unit_test(test_error_messages),
-        cmocka_unit_test(test_error_arguments), cmocka_unit_test(test_scalars),
-        cmocka_unit_test(test_get),             cmocka_unit_test(test_key_positions),
-        cmocka_unit_test(test_to_json),         cmocka_unit_test(test_size_cap),
-        cmocka_unit_test(test_depth_cap),       cmocka_unit_test(test_big_inputs),
-        cmocka_unit_test(test_parse_file),
+        cmocka_unit_test(test_toml_test_suite), cmocka_unit_test(test_comparison_rules),
+        cmocka_unit_test(test_error_messages),  cmocka_unit_test(test_error_arguments),
+        cmocka_unit_test(test_scalars),         cmocka_unit_test(test_get),
+        cmocka_unit_test(test_key_positions),   cmocka_unit_test(test_to_json),
+        cmocka_unit_test(test_size_cap),        cmocka_unit_test(test_depth_cap),
+        cmocka_unit_test(test_big_inputs),      cmocka_unit_test(test_parse_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
