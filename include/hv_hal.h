@@ -16,7 +16,7 @@
 #include "hv_error.h"
 
 #define HV_HAL_MAX_LEDS 64
-#define HV_HAL_MAX_XFER 4096 /* bytes per I2C/SPI/UART transfer */
+#define HV_HAL_MAX_XFER 8192 /* bytes per I2C/SPI/UART transfer (i2c-dev caps at 8192) */
 
 typedef struct hv_hal hv_hal_t;
 
@@ -49,8 +49,59 @@ struct hv_hal {
     unsigned nleds;
 };
 
-/* The simulated board (caller frees with hv_hal_sim_free). NULL on ENOMEM. */
+/* ---- the Linux backend (a real Pi) ------------------------------------- */
+
+typedef struct {
+    const char *i2c_dev;      /* "/dev/i2c-1" */
+    const char *spi_dev;      /* for plugins' spi interface: "/dev/spidev0.1" */
+    const char *led_spi_dev;  /* the WS2812B strip on SPI MOSI: "/dev/spidev0.0" */
+    uint32_t led_spi_hz;      /* 2.4..6.4 MHz; each LED bit becomes an SPI bit pattern */
+    unsigned nleds;
+    double brightness;        /* 0..1, scales every colour */
+    const char *uart_dev;     /* "/dev/serial0" */
+    uint32_t uart_baud;
+    const char *gpiochip;     /* "/dev/gpiochip0" (libgpiod) */
+    int buzzer_pin;           /* relay, active low; -1: none */
+    const char *iio_dir;      /* "/sys/bus/iio/devices": the dht11 driver's device */
+    const char *sys_root;     /* "" normally; a fake tree's root in tests ("/tmp/x") for
+                                 /sys/class/thermal, /proc/meminfo, /proc/stat, /proc/uptime */
+} hv_hal_linux_opts_t;
+
+/*
+ * Opens the Linux backend. Devices are opened lazily on first use, so a
+ * missing one is an error for the calls that need it (naming the path),
+ * not for the whole backend. NULL with a message when out of memory.
+ */
+hv_hal_t *hv_hal_linux_new(const hv_hal_linux_opts_t *opts, char *err, size_t errlen);
+void hv_hal_linux_free(hv_hal_t *h);
+
+/* ---- the simulated board ------------------------------------------------ */
+
+/*
+ * The simulated board: BME680 (0x77), SSD1306 (0x3C), AHT20 (0x38), BMP280
+ * (0x76) and BH1750 (0x23) modelled at register level on a virtual I2C bus,
+ * a DHT22, GPIO, SPI and UART loopbacks, the LED strip and the buzzer,
+ * and the host's real system figures. A scenario (TOML) sets the chips,
+ * their calibration bytes and the environment, drives the environment over
+ * time and injects faults.
+ */
+typedef struct {
+    unsigned nleds;
+    const char *scenario;  /* TOML file; NULL: the defaults */
+    const char *record;    /* append every bus transaction here (JSON lines); NULL: off */
+    const char *replay;    /* answer the bus from a recording instead of the chips */
+} hv_hal_sim_opts_t;
+
+/* Opens a simulated board; NULL with "file:line:col: reason" (scenario)
+ * or "path: reason" in err. Free with hv_hal_sim_free. */
+hv_hal_t *hv_hal_sim_open(const hv_hal_sim_opts_t *opts, char *err, size_t errlen);
+
+/* The default board (no scenario). NULL on ENOMEM. */
 hv_hal_t *hv_hal_sim_new(unsigned nleds);
+
+/* Skips scenario time forward (tests): ramps and faults jump ahead; the
+ * chips' measurement timing keeps running on the same clock. */
+void hv_hal_sim_advance(hv_hal_t *h, double seconds);
 void hv_hal_sim_free(hv_hal_t *h);
 
 /* Simulator introspection for tests and the dashboard: LED i's synced

@@ -60,8 +60,9 @@ static int usage(FILE *f)
     fprintf(f, "usage: harvester py <file.py | -c CODE | -m MODULE | -> [args...]\n"
                "       harvester wit <file.wit>\n"
                "       harvester build <plugin-dir> [-o out.wasm] [--wit file.wit]\n"
-               "       harvester invoke <plugin.wasm> <interface.function> [json-args]\n"
-               "       harvester run [--config FILE]\n"
+               "       harvester invoke [SIM] <plugin.wasm> <interface.function> [json-args]\n"
+               "       harvester run [--config FILE] [SIM]\n"
+               "         SIM: --scenario FILE.toml --record FILE.jsonl --replay FILE.jsonl\n"
                "       harvester check-config FILE\n"
                "       harvester status [--config FILE]\n"
                "       harvester toml2json < file.toml\n"
@@ -178,15 +179,50 @@ static int cmd_build(int argc, char **argv)
     return 0;
 }
 
+/* Takes --scenario/--record/--replay FILE out of argv (in place). */
+static int sim_args(int *argc, char **argv, hv_hal_sim_opts_t *o)
+{
+    int n = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char **slot = strcmp(argv[i], "--scenario") == 0 ? &o->scenario
+                            : strcmp(argv[i], "--record") == 0 ? &o->record
+                            : strcmp(argv[i], "--replay") == 0 ? &o->replay
+                                                                : NULL;
+        if (slot == NULL) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        if (i + 1 == *argc)
+            return -1;
+        *slot = argv[++i];
+    }
+    *argc = n;
+    return 0;
+}
+
+static hv_hal_t *open_sim(const hv_hal_sim_opts_t *o)
+{
+    char err[1024];
+    hv_hal_t *hal = hv_hal_sim_open(o, err, sizeof err);
+    if (hal == NULL)
+        fprintf(stderr, "harvester: %s\n", err);
+    return hal;
+}
+
 /* Calls one export of a plugin on the simulated board; prints JSON. */
 static int cmd_invoke(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3)
+    hv_hal_sim_opts_t so = {11, NULL, NULL, NULL};
+    if (sim_args(&argc, argv, &so) != 0 || argc < 2 || argc > 3)
         return usage(stderr);
     hv_engine_t *eng;
     if (open_engine(&eng, 0) != HV_OK)
         return 1;
-    hv_hal_t *hal = hv_hal_sim_new(11);
+    hv_hal_t *hal = open_sim(&so);
+    if (hal == NULL) {
+        hv_engine_close(eng);
+        return 1;
+    }
     const char *dl = getenv("HARVESTER_DEADLINE_MS");
     hv_plugin_opts_t o = {0};
     o.eng = eng;
@@ -336,6 +372,9 @@ static void on_signal(void *ud)
 static int cmd_run(int argc, char **argv)
 {
     int bad;
+    hv_hal_sim_opts_t so = {0, NULL, NULL, NULL};
+    if (sim_args(&argc, argv, &so) != 0)
+        return usage(stderr);
     const char *explicit_path = config_arg(argc, argv, &bad);
     if (bad)
         return usage(stderr);
@@ -368,9 +407,12 @@ static int cmd_run(int argc, char **argv)
         hv_config_free(cfg);
         return 1;
     }
-    hv_hal_t *hal = hv_hal_sim_new((unsigned)cfg->led_count);
+    so.nleds = (unsigned)cfg->led_count;
+    hv_hal_t *hal = open_sim(&so);
     char err[1024];
-    rc = hv_manager_new(eng, hal, cfg, &r.m, err, sizeof err);
+    rc = hal ? hv_manager_new(eng, hal, cfg, &r.m, err, sizeof err) : HV_EINVAL;
+    if (hal == NULL)
+        snprintf(err, sizeof err, "no simulated board");
     if (rc != HV_OK) {
         fprintf(stderr, "harvester: run: %s\n", err);
     } else {

@@ -1,70 +1,147 @@
 /*
- * A minimal simulated board, so plugins run anywhere: I2C devices answer
- * from register files (a BME680 at 0x77 with its chip id, an SSD1306 at
- * 0x3C that accepts writes, a BH1750 at 0x23 reading 333 lx), SPI and UART loop back, GPIO pins keep their
- * level, the DHT22 reads 22.5 °C / 45 %, LEDs and the buzzer are recorded.
- * System figures are the real ones of this machine.
+ * The simulated board: a virtual I2C bus routing each transfer to a chip
+ * model (sim_*.c) that answers at register level, an environment the chips
+ * measure that a scenario drives over time, injected faults, and the rest
+ * of a Pi (DHT22, GPIO, SPI and UART loopbacks, LEDs, buzzer). System
+ * figures are the real ones of the machine.
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "hv_hal.h"
+#include "sim_impl.h"
 
-#define NPINS 28
-#define UART_BUF 1024
-
-typedef struct {
-    uint8_t addr;
-    uint8_t reg[256];
-    uint8_t ptr; /* register pointer: the first byte of a write */
-} i2c_dev_t;
-
-typedef struct {
-    hv_hal_t base;
-    pthread_mutex_t lock;
-    i2c_dev_t dev[3];
-    uint32_t led_buf[HV_HAL_MAX_LEDS], led_out[HV_HAL_MAX_LEDS];
-    int pin_mode[NPINS], pin_level[NPINS];
-    uint8_t uart[UART_BUF];
-    size_t uart_len;
-    uint32_t baud;
-    unsigned beeps;
-    unsigned led_writes;
-} sim_t;
-
-#define SIM(h) ((sim_t *)(h))
-
-static i2c_dev_t *find_dev(sim_t *s, uint8_t addr)
+static uint64_t mono_us(void)
 {
-    for (size_t i = 0; i < sizeof s->dev / sizeof s->dev[0]; i++)
-        if (s->dev[i].addr == addr)
-            return &s->dev[i];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Scenario time: real time since the board opened, plus whatever tests
+ * skipped with hv_hal_sim_advance (chips' own timing still runs on it). */
+double sim__now_s(sim_t *s) { return (double)(mono_us() - s->t0_us) / 1e6 + s->virtual_s; }
+
+uint64_t sim__now_us(sim_t *s) { return (uint64_t)(sim__now_s(s) * 1e6); }
+
+/* The environment at scenario time t: each field starts at its initial
+ * value and follows its ramps in order (linear from where it was). */
+static void update_env(sim_t *s, double t)
+{
+    double v[ENV_NFIELDS];
+    memcpy(v, s->env0, sizeof v);
+    for (size_t i = 0; i < s->nramps; i++) {
+        const sim_ramp_t *r = &s->ramps[i];
+        if (t <= r->from_s)
+            continue;
+        double start = v[r->field];
+        if (t >= r->to_s || r->to_s <= r->from_s)
+            v[r->field] = r->to;
+        else
+            v[r->field] = start + (r->to - start) * (t - r->from_s) / (r->to_s - r->from_s);
+    }
+    s->env.temperature_c = v[ENV_TEMPERATURE];
+    s->env.humidity_pct = v[ENV_HUMIDITY];
+    s->env.pressure_hpa = v[ENV_PRESSURE];
+    s->env.gas_ohm = v[ENV_GAS];
+    s->env.lux = v[ENV_LUX];
+}
+
+/* The fault active for addr at t, or -1. */
+static int fault_at(sim_t *s, int addr, double t)
+{
+    for (size_t i = 0; i < s->nfaults; i++)
+        if (s->faults[i].addr == addr && t >= s->faults[i].from_s && t < s->faults[i].to_s)
+            return s->faults[i].kind;
+    return -1;
+}
+
+static hv_sim_dev_t *make_dev(sim_t *s, const sim_chip_t *c)
+{
+    const uint8_t *cal = c->calib_len ? c->calib : NULL;
+    if (strcmp(c->kind, "bme680") == 0)
+        return hv_sim_bme680_new(c->addr, &s->env, cal, c->calib_len);
+    if (strcmp(c->kind, "bmp280") == 0)
+        return hv_sim_bmp280_new(c->addr, &s->env, cal, c->calib_len);
+    if (strcmp(c->kind, "aht20") == 0)
+        return hv_sim_aht20_new(c->addr, &s->env);
+    if (strcmp(c->kind, "bh1750") == 0)
+        return hv_sim_bh1750_new(c->addr, &s->env);
+    if (strcmp(c->kind, "ssd1306") == 0)
+        return hv_sim_ssd1306_new(c->addr);
     return NULL;
+}
+
+static sim_chip_t *find_chip(sim_t *s, uint8_t addr)
+{
+    for (size_t i = 0; i < s->nchips; i++)
+        if (s->chips[i].addr == addr)
+            return &s->chips[i];
+    return NULL;
+}
+
+static int bus_transfer(sim_t *s, uint8_t addr, const uint8_t *wr, size_t wlen, uint8_t *rd,
+                        size_t rlen, char *err, size_t errlen)
+{
+    double t = sim__now_s(s);
+    update_env(s, t);
+    sim_chip_t *c = find_chip(s, addr);
+    int fault = fault_at(s, addr, t);
+    if (c != NULL && c->unplugged && fault != FAULT_UNPLUG) {
+        /* Plugged back in: a chip powers up in its reset state. */
+        c->dev->ops->free(c->dev);
+        c->dev = make_dev(s, c);
+        c->unplugged = 0;
+    }
+    if (fault == FAULT_TIMEOUT) {
+        snprintf(err, errlen, "i2c: bus timeout");
+        return HV_EIO;
+    }
+    if (c == NULL || c->dev == NULL || fault == FAULT_NACK || fault == FAULT_UNPLUG) {
+        if (c != NULL && fault == FAULT_UNPLUG)
+            c->unplugged = 1;
+        snprintf(err, errlen, "i2c: no device at 0x%02x (no ACK)", addr);
+        return HV_EIO;
+    }
+    uint64_t now = sim__now_us(s);
+    int rc = wlen ? c->dev->ops->write(c->dev, wr, wlen, now) : HV_OK;
+    if (rc == HV_OK && rlen)
+        rc = c->dev->ops->read(c->dev, rd, rlen, now);
+    if (rc != HV_OK) {
+        snprintf(err, errlen, "i2c: device at 0x%02x did not acknowledge", addr);
+        return HV_EIO;
+    }
+    if (fault == FAULT_STUCK && c->stuck_len > 0) {
+        /* A stuck sensor repeats its last answer. */
+        for (size_t i = 0; i < rlen; i++)
+            rd[i] = c->stuck[i % c->stuck_len];
+    } else if (rlen > 0) {
+        c->stuck_len = rlen < sizeof c->stuck ? rlen : sizeof c->stuck;
+        memcpy(c->stuck, rd, c->stuck_len);
+    }
+    return HV_OK;
 }
 
 static int i2c_transfer(hv_hal_t *h, uint8_t addr, const uint8_t *wr, size_t wlen, uint8_t *rd,
                         size_t rlen, char *err, size_t errlen)
 {
     sim_t *s = SIM(h);
+    if (addr < 0x03 || addr > 0x77) {
+        snprintf(err, errlen, "i2c: address 0x%02x outside 0x03..0x77", addr);
+        return HV_EINVAL;
+    }
+    if (wlen > HV_HAL_MAX_XFER || rlen > HV_HAL_MAX_XFER) {
+        snprintf(err, errlen, "i2c: transfer longer than %d bytes", HV_HAL_MAX_XFER);
+        return HV_ETOOBIG;
+    }
     pthread_mutex_lock(&s->lock);
-    i2c_dev_t *d = find_dev(s, addr);
-    if (d == NULL) {
-        pthread_mutex_unlock(&s->lock);
-        snprintf(err, errlen, "i2c: no device at 0x%02x (no ACK)", addr);
-        return HV_EIO;
-    }
-    if (wlen > 0) {
-        d->ptr = wr[0];
-        for (size_t i = 1; i < wlen; i++)
-            d->reg[(uint8_t)(d->ptr + i - 1)] = wr[i];
-    }
-    for (size_t i = 0; i < rlen; i++)
-        rd[i] = d->reg[(uint8_t)(d->ptr + i)];
+    int rc = s->replay ? sim__replay(s, "i2c", addr, wr, wlen, rd, rlen, err, errlen)
+                       : bus_transfer(s, addr, wr, wlen, rd, rlen, err, errlen);
+    sim__record(s, "i2c", addr, wr, wlen, rd, rc == HV_OK ? rlen : 0, rc, rc ? err : "");
     pthread_mutex_unlock(&s->lock);
-    return HV_OK;
+    return rc;
 }
 
 static int spi_transfer(hv_hal_t *h, const uint8_t *tx, uint8_t *rx, size_t len, char *err,
@@ -94,7 +171,7 @@ static int uart_write(hv_hal_t *h, const uint8_t *buf, size_t len, char *err, si
 {
     sim_t *s = SIM(h);
     pthread_mutex_lock(&s->lock);
-    int ok = len <= UART_BUF - s->uart_len;
+    int ok = len <= SIM_UART_BUF - s->uart_len;
     if (ok) {
         memcpy(s->uart + s->uart_len, buf, len); /* TX looped back to RX */
         s->uart_len += len;
@@ -121,9 +198,9 @@ static int uart_set_baud(hv_hal_t *h, uint32_t rate, char *err, size_t errlen)
 
 static int check_pin(unsigned pin, char *err, size_t errlen)
 {
-    if (pin < NPINS)
+    if (pin < SIM_NPINS)
         return HV_OK;
-    snprintf(err, errlen, "gpio: no pin %u (0..%d)", pin, NPINS - 1);
+    snprintf(err, errlen, "gpio: no pin %u (0..%d)", pin, SIM_NPINS - 1);
     return HV_EINVAL;
 }
 
@@ -162,12 +239,37 @@ static int gpio_write(hv_hal_t *h, unsigned pin, int value, char *err, size_t er
 static int dht22_read(hv_hal_t *h, unsigned pin, float *ret_temp, float *ret_hum, char *err,
                       size_t errlen)
 {
-    (void)h;
+    sim_t *s = SIM(h);
     int rc = check_pin(pin, err, errlen);
-    if (rc == HV_OK) {
-        *ret_temp = 22.5f;
-        *ret_hum = 45.0f;
+    if (rc != HV_OK)
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    uint8_t out[8], key = (uint8_t)pin;
+    if (s->replay) {
+        rc = sim__replay(s, "dht22", (int)pin, &key, 1, out, 8, err, errlen);
+        if (rc == HV_OK) {
+            memcpy(ret_temp, out, 4);
+            memcpy(ret_hum, out + 4, 4);
+        }
+    } else {
+        double t = sim__now_s(s);
+        update_env(s, t);
+        int fault = fault_at(s, -1, t);
+        if (fault >= 0 || (s->dht22_pin >= 0 && (int)pin != s->dht22_pin)) {
+            snprintf(err, errlen, fault == FAULT_TIMEOUT || fault == FAULT_STUCK
+                                      ? "dht22: checksum error"
+                                      : "dht22: no response on pin %u",
+                     pin);
+            rc = HV_EIO;
+        } else {
+            *ret_temp = (float)s->env.temperature_c;
+            *ret_hum = (float)s->env.humidity_pct;
+            memcpy(out, ret_temp, 4);
+            memcpy(out + 4, ret_hum, 4);
+        }
     }
+    sim__record(s, "dht22", (int)pin, &key, 1, out, rc == HV_OK ? 8 : 0, rc, rc ? err : "");
+    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
@@ -199,30 +301,29 @@ static int buzz(hv_hal_t *h, unsigned count, unsigned on_ms, unsigned off_ms)
     return HV_OK;
 }
 
+static double read_first_number(const char *path, double fallback)
+{
+    FILE *f = fopen(path, "r");
+    double v = fallback;
+    if (f != NULL) {
+        if (fscanf(f, "%lf", &v) != 1)
+            v = fallback;
+        fclose(f);
+    }
+    return v;
+}
+
 static float cpu_temp(hv_hal_t *h)
 {
     (void)h;
-    FILE *f = fopen("/sys/class/thermal/thermal_zone0/temp", "r");
-    long milli = 45000;
-    if (f != NULL) {
-        if (fscanf(f, "%ld", &milli) != 1)
-            milli = 45000;
-        fclose(f);
-    }
-    return (float)milli / 1000.0f;
+    return (float)(read_first_number("/sys/class/thermal/thermal_zone0/temp", 45000) / 1000.0);
 }
 
 static float cpu_usage(hv_hal_t *h)
 {
     (void)h;
-    double load = 0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &load) != 1)
-            load = 0;
-        fclose(f);
-    }
-    return (float)(load * 100.0 > 100.0 ? 100.0 : load * 100.0);
+    double load = read_first_number("/proc/loadavg", 0) * 100.0;
+    return (float)(load > 100.0 ? 100.0 : load);
 }
 
 static void memory_mb(hv_hal_t *h, uint32_t *ret_used, uint32_t *ret_total)
@@ -246,14 +347,7 @@ static void memory_mb(hv_hal_t *h, uint32_t *ret_used, uint32_t *ret_total)
 static uint64_t uptime_s(hv_hal_t *h)
 {
     (void)h;
-    double up = 0;
-    FILE *f = fopen("/proc/uptime", "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &up) != 1)
-            up = 0;
-        fclose(f);
-    }
-    return (uint64_t)up;
+    return (uint64_t)read_first_number("/proc/uptime", 0);
 }
 
 static const hv_hal_ops_t sim_ops = {
@@ -262,32 +356,91 @@ static const hv_hal_ops_t sim_ops = {
     memory_mb,    uptime_s,
 };
 
-hv_hal_t *hv_hal_sim_new(unsigned nleds)
+/* The default board: what `make run` shows without a scenario. */
+static void defaults(sim_t *s)
+{
+    s->env0[ENV_TEMPERATURE] = 22.5;
+    s->env0[ENV_HUMIDITY] = 45.0;
+    s->env0[ENV_PRESSURE] = 1013.25;
+    s->env0[ENV_GAS] = 120000.0;
+    s->env0[ENV_LUX] = 333.34; /* 400 counts on a BH1750 */
+    static const struct {
+        const char *kind;
+        uint8_t addr;
+    } chips[] = {{"bme680", 0x77}, {"ssd1306", 0x3C}, {"aht20", 0x38},
+                 {"bmp280", 0x76}, {"bh1750", 0x23}};
+    s->nchips = 0;
+    for (size_t i = 0; i < sizeof chips / sizeof chips[0]; i++) {
+        sim_chip_t *c = &s->chips[s->nchips++];
+        memset(c, 0, sizeof *c);
+        snprintf(c->kind, sizeof c->kind, "%s", chips[i].kind);
+        c->addr = chips[i].addr;
+    }
+    s->dht22_pin = -1; /* any pin */
+}
+
+hv_hal_t *hv_hal_sim_open(const hv_hal_sim_opts_t *o, char *err, size_t errlen)
 {
     sim_t *s = calloc(1, sizeof *s);
-    if (s == NULL)
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
         return NULL;
+    }
     s->base.ops = &sim_ops;
-    s->base.nleds = nleds > HV_HAL_MAX_LEDS ? HV_HAL_MAX_LEDS : nleds;
+    s->base.nleds = o->nleds > HV_HAL_MAX_LEDS ? HV_HAL_MAX_LEDS : o->nleds;
     pthread_mutex_init(&s->lock, NULL);
-    s->dev[0].addr = 0x77;
-    s->dev[0].reg[0xD0] = 0x61; /* BME680 chip id */
-    s->dev[1].addr = 0x3C;      /* SSD1306 */
-    /* BH1750: a mode command (0x10/0x20: high resolution) then a 2-byte
-     * read; with a register-file model the command selects the bytes. */
-    s->dev[2].addr = 0x23;
-    s->dev[2].reg[0x10] = s->dev[2].reg[0x20] = 0x01;
-    s->dev[2].reg[0x11] = s->dev[2].reg[0x21] = 0x90; /* 400 counts = 333.3 lx */
     s->baud = 115200;
+    s->t0_us = mono_us();
+    defaults(s);
+    if (o->scenario && sim__scenario_load(s, o->scenario, err, errlen) != HV_OK)
+        goto fail;
+    if (o->replay && sim__replay_load(s, o->replay, err, errlen) != HV_OK)
+        goto fail;
+    if (o->record && (s->record = fopen(o->record, "w")) == NULL) {
+        snprintf(err, errlen, "%s: cannot write the recording", o->record);
+        goto fail;
+    }
+    update_env(s, 0);
+    for (size_t i = 0; i < s->nchips; i++)
+        if ((s->chips[i].dev = make_dev(s, &s->chips[i])) == NULL) {
+            snprintf(err, errlen, "%s at 0x%02x: cannot create (bad calibration?)",
+                     s->chips[i].kind, s->chips[i].addr);
+            goto fail;
+        }
     return &s->base;
+fail:
+    hv_hal_sim_free(&s->base);
+    return NULL;
+}
+
+hv_hal_t *hv_hal_sim_new(unsigned nleds)
+{
+    char err[256];
+    hv_hal_sim_opts_t o = {nleds, NULL, NULL, NULL};
+    return hv_hal_sim_open(&o, err, sizeof err);
 }
 
 void hv_hal_sim_free(hv_hal_t *h)
 {
     if (h == NULL)
         return;
-    pthread_mutex_destroy(&SIM(h)->lock);
-    free(h);
+    sim_t *s = SIM(h);
+    for (size_t i = 0; i < s->nchips; i++)
+        if (s->chips[i].dev)
+            s->chips[i].dev->ops->free(s->chips[i].dev);
+    if (s->record)
+        fclose(s->record);
+    sim__replay_free(s);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+void hv_hal_sim_advance(hv_hal_t *h, double seconds)
+{
+    sim_t *s = SIM(h);
+    pthread_mutex_lock(&s->lock);
+    s->virtual_s += seconds;
+    pthread_mutex_unlock(&s->lock);
 }
 
 uint32_t hv_hal_sim_led(hv_hal_t *h, unsigned i)
