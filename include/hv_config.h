@@ -47,6 +47,9 @@ typedef struct {
     char http_token[128];
     /* [hardware] */
     char backend[8]; /* "linux" | "sim" */
+    char i2c_device[64], spi_device[64], led_spi_device[64], uart_device[64], gpiochip[64];
+    int led_spi_hz, uart_baud;
+    char scenario[512]; /* sim: scenario file ("" none) */
     /* [daemon] */
     char data_dir[512]; /* plugin state, status file */
     /* [plugins] */

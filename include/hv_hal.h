@@ -110,5 +110,8 @@ uint32_t hv_hal_sim_led(hv_hal_t *h, unsigned i);
 unsigned hv_hal_sim_beeps(hv_hal_t *h);
 /* Times the strip was written (led_sync). */
 unsigned hv_hal_sim_led_writes(hv_hal_t *h);
+/* The simulated SSD1306 as it looks, as a 128x64 PNG (malloc'd); HV_ENOENT
+ * when the board has none. */
+int hv_hal_sim_oled_png(hv_hal_t *h, uint8_t **ret_png, size_t *ret_len);
 
 #endif

@@ -386,13 +386,6 @@ static int cmd_run(int argc, char **argv)
         return rc;
     hv_config_t *cfg = &r.cfg[0];
     hv_log_configure(cfg->log_level, 0);
-    if (strcmp(cfg->backend, "sim") != 0) {
-        fprintf(stderr, "harvester: run: hardware backend '%s' is not available in this build "
-                        "yet; set [hardware] backend = \"sim\"\n",
-                cfg->backend);
-        hv_config_free(cfg);
-        return 2;
-    }
     /* Signals arrive through a signalfd on the loop thread; block them
      * before any worker thread exists so none of those takes them. */
     sigset_t set;
@@ -407,12 +400,24 @@ static int cmd_run(int argc, char **argv)
         hv_config_free(cfg);
         return 1;
     }
-    so.nleds = (unsigned)cfg->led_count;
-    hv_hal_t *hal = open_sim(&so);
     char err[1024];
+    int linux_hal = strcmp(cfg->backend, "linux") == 0;
+    hv_hal_t *hal;
+    if (linux_hal) {
+        hv_hal_linux_opts_t lo = {cfg->i2c_device, cfg->spi_device, cfg->led_spi_device,
+                                  (uint32_t)cfg->led_spi_hz, (unsigned)cfg->led_count,
+                                  cfg->led_brightness, cfg->uart_device,
+                                  (uint32_t)cfg->uart_baud, cfg->gpiochip, cfg->buzzer_pin,
+                                  "/sys/bus/iio/devices", ""};
+        hal = hv_hal_linux_new(&lo, err, sizeof err);
+    } else {
+        so.nleds = (unsigned)cfg->led_count;
+        if (so.scenario == NULL && cfg->scenario[0])
+            so.scenario = cfg->scenario;
+        hal = open_sim(&so);
+        snprintf(err, sizeof err, "cannot open the simulated board");
+    }
     rc = hal ? hv_manager_new(eng, hal, cfg, &r.m, err, sizeof err) : HV_EINVAL;
-    if (hal == NULL)
-        snprintf(err, sizeof err, "no simulated board");
     if (rc != HV_OK) {
         fprintf(stderr, "harvester: run: %s\n", err);
     } else {
@@ -423,7 +428,10 @@ static int cmd_run(int argc, char **argv)
         hv_manager_free(r.m);
         hv_log("host", HV_LOG_INFO, "stopped");
     }
-    hv_hal_sim_free(hal);
+    if (linux_hal)
+        hv_hal_linux_free(hal);
+    else
+        hv_hal_sim_free(hal);
     hv_engine_close(eng);
     hv_config_free(&r.cfg[r.cur]);
     close(r.sfd);

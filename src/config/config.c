@@ -98,8 +98,18 @@ static const field_t http_fields[] = {
     {"bind", F_STR, 0, sizeof(((hv_config_t *)0)->http_bind) - 1, OFF(http_bind), NULL},
     {"token", F_STR, 0, sizeof(((hv_config_t *)0)->http_token) - 1, OFF(http_token), NULL},
     {NULL, F_INT, 0, 0, 0, NULL}};
-static const field_t hardware_fields[] = {{"backend", F_STR, 0, 7, OFF(backend), backends},
-                                          {NULL, F_INT, 0, 0, 0, NULL}};
+#define STR_FIELD(k, f) {k, F_STR, 0, sizeof(((hv_config_t *)0)->f) - 1, OFF(f), NULL}
+static const field_t hardware_fields[] = {
+    {"backend", F_STR, 0, 7, OFF(backend), backends},
+    STR_FIELD("i2c_device", i2c_device),
+    STR_FIELD("spi_device", spi_device),
+    STR_FIELD("led_spi_device", led_spi_device),
+    {"led_spi_hz", F_INT, 2400000, 6400000, OFF(led_spi_hz), NULL},
+    STR_FIELD("uart_device", uart_device),
+    {"uart_baud", F_INT, 1200, 230400, OFF(uart_baud), NULL},
+    STR_FIELD("gpiochip", gpiochip),
+    STR_FIELD("scenario", scenario),
+    {NULL, F_INT, 0, 0, 0, NULL}};
 static const field_t daemon_fields[] = {
     {"data_dir", F_STR, 0, sizeof(((hv_config_t *)0)->data_dir) - 1, OFF(data_dir), NULL},
     {NULL, F_INT, 0, 0, 0, NULL}};
@@ -403,6 +413,13 @@ void hv_config_defaults(hv_config_t *cfg)
     snprintf(cfg->http_bind, sizeof cfg->http_bind, "0.0.0.0");
     cfg->http_port = 3000;
     snprintf(cfg->backend, sizeof cfg->backend, "%s", pi_hardware() ? "linux" : "sim");
+    snprintf(cfg->i2c_device, sizeof cfg->i2c_device, "/dev/i2c-1");
+    snprintf(cfg->spi_device, sizeof cfg->spi_device, "/dev/spidev0.1");
+    snprintf(cfg->led_spi_device, sizeof cfg->led_spi_device, "/dev/spidev0.0");
+    cfg->led_spi_hz = 2400000;
+    snprintf(cfg->uart_device, sizeof cfg->uart_device, "/dev/serial0");
+    cfg->uart_baud = 9600;
+    snprintf(cfg->gpiochip, sizeof cfg->gpiochip, "/dev/gpiochip0");
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
     snprintf(cfg->plugins_dir, sizeof cfg->plugins_dir, "plugins");
     cfg->default_memory_mb = 64;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hv_log.h"
 #include "sim_impl.h"
 
 static uint64_t mono_us(void)
@@ -47,6 +48,7 @@ static void update_env(sim_t *s, double t)
     s->env.pressure_hpa = v[ENV_PRESSURE];
     s->env.gas_ohm = v[ENV_GAS];
     s->env.lux = v[ENV_LUX];
+    s->cpu_temp_c = v[ENV_CPU_TEMP];
 }
 
 /* The fault active for addr at t, or -1. */
@@ -293,11 +295,11 @@ static int led_sync(hv_hal_t *h)
 
 static int buzz(hv_hal_t *h, unsigned count, unsigned on_ms, unsigned off_ms)
 {
-    (void)on_ms, (void)off_ms;
     sim_t *s = SIM(h);
     pthread_mutex_lock(&s->lock);
     s->beeps += count;
     pthread_mutex_unlock(&s->lock);
+    hv_log("buzzer", HV_LOG_INFO, "%u x %u ms (every %u ms)", count, on_ms, on_ms + off_ms);
     return HV_OK;
 }
 
@@ -313,10 +315,16 @@ static double read_first_number(const char *path, double fallback)
     return v;
 }
 
+/* The simulated node's SoC temperature: the scenario's cpu_temp_c, so the
+ * pi-monitor alarms can be driven like the sensors. */
 static float cpu_temp(hv_hal_t *h)
 {
-    (void)h;
-    return (float)(read_first_number("/sys/class/thermal/thermal_zone0/temp", 45000) / 1000.0);
+    sim_t *s = SIM(h);
+    pthread_mutex_lock(&s->lock);
+    update_env(s, sim__now_s(s));
+    float t = (float)s->cpu_temp_c;
+    pthread_mutex_unlock(&s->lock);
+    return t;
 }
 
 static float cpu_usage(hv_hal_t *h)
@@ -364,6 +372,7 @@ static void defaults(sim_t *s)
     s->env0[ENV_PRESSURE] = 1013.25;
     s->env0[ENV_GAS] = 120000.0;
     s->env0[ENV_LUX] = 333.34; /* 400 counts on a BH1750 */
+    s->env0[ENV_CPU_TEMP] = 48.0;
     static const struct {
         const char *kind;
         uint8_t addr;
@@ -450,3 +459,17 @@ uint32_t hv_hal_sim_led(hv_hal_t *h, unsigned i)
 
 unsigned hv_hal_sim_beeps(hv_hal_t *h) { return SIM(h)->beeps; }
 unsigned hv_hal_sim_led_writes(hv_hal_t *h) { return SIM(h)->led_writes; }
+
+int hv_hal_sim_oled_png(hv_hal_t *h, uint8_t **ret_png, size_t *ret_len)
+{
+    sim_t *s = SIM(h);
+    int rc = HV_ENOENT;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->nchips; i++)
+        if (strcmp(s->chips[i].kind, "ssd1306") == 0 && s->chips[i].dev != NULL) {
+            rc = hv_sim_ssd1306_png(s->chips[i].dev, ret_png, ret_len);
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}

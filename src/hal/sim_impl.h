@@ -15,7 +15,7 @@
 #define SIM_MAX_RAMPS 64
 #define SIM_MAX_FAULTS 64
 
-enum { ENV_TEMPERATURE, ENV_HUMIDITY, ENV_PRESSURE, ENV_GAS, ENV_LUX, ENV_NFIELDS };
+enum { ENV_TEMPERATURE, ENV_HUMIDITY, ENV_PRESSURE, ENV_GAS, ENV_LUX, ENV_CPU_TEMP, ENV_NFIELDS };
 enum { FAULT_NACK, FAULT_TIMEOUT, FAULT_STUCK, FAULT_UNPLUG };
 
 typedef struct {
@@ -56,6 +56,7 @@ typedef struct {
     /* environment: starting values and ramps over scenario time */
     double env0[ENV_NFIELDS];
     hv_sim_env_t env; /* now (what the chips read) */
+    double cpu_temp_c; /* the simulated node's SoC */
     sim_ramp_t ramps[SIM_MAX_RAMPS];
     size_t nramps;
     sim_fault_t faults[SIM_MAX_FAULTS];

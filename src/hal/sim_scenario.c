@@ -3,7 +3,7 @@
  * calibration bytes), the starting environment, how it changes over time,
  * and which faults happen when.
  *
- *   [environment]  temperature_c, humidity_pct, pressure_hpa, gas_ohm, lux
+ *   [environment]  temperature_c, humidity_pct, pressure_hpa, gas_ohm, lux, cpu_temp_c
  *   [[ramp]]       field, from_s, to_s, to        (linear from the value at from_s)
  *   [[fault]]      kind = nack|timeout|stuck|unplug, address = 0x77 | device = "dht22",
  *                  from_s, to_s
@@ -42,7 +42,8 @@ __attribute__((format(printf, 3, 4))) static int bad(ctx_t *c, const void *at, c
 }
 
 static const char *const env_names[ENV_NFIELDS] = {"temperature_c", "humidity_pct",
-                                                   "pressure_hpa", "gas_ohm", "lux"};
+                                                   "pressure_hpa", "gas_ohm",
+                                                   "lux",           "cpu_temp_c"};
 
 static int env_field(const char *name)
 {
@@ -71,7 +72,7 @@ static int environment(ctx_t *c, sim_t *s, const hv_toml_value_t *t)
         int f = env_field(kv->key);
         if (f < 0)
             return bad(c, kv->value, "unknown environment field '%s' (known: temperature_c, "
-                       "humidity_pct, pressure_hpa, gas_ohm, lux)", kv->key);
+                       "humidity_pct, pressure_hpa, gas_ohm, lux, cpu_temp_c)", kv->key);
         if (number(c, kv, &s->env0[f]) != HV_OK)
             return HV_EINVAL;
     }
@@ -107,7 +108,8 @@ static int ramp(ctx_t *c, sim_t *s, const hv_toml_value_t *t)
     const hv_toml_kv_t *f = hv_toml_get(t, "field"), *to = hv_toml_get(t, "to");
     if (f == NULL || f->value->kind != HV_TOML_STRING || (r->field = env_field(f->value->str.ptr)) < 0)
         return bad(c, f ? (const void *)f->value : (const void *)t,
-                   "field: expected one of temperature_c, humidity_pct, pressure_hpa, gas_ohm, lux");
+                   "field: expected one of temperature_c, humidity_pct, pressure_hpa, gas_ohm, lux, "
+                   "cpu_temp_c");
     if (to == NULL)
         return bad(c, t, "ramp needs to = <value>");
     if (number(c, to, &r->to) != HV_OK || span(c, t, &r->from_s, &r->to_s) != HV_OK)
