@@ -73,5 +73,15 @@ contains "code wasm message" "not a harvester plugin: it has code" "$err"
 out=$("$hv" invoke "$tmp/bh1750.wasm" sensor-logic.poll)
 check "readme example" '{"ok":[{"sensor":"bh1750","fields":[{"name":"lux","value":333.3,"unit":"lx"}],"extra":null}]}' "$out"
 
+# --scenario sets the simulated truth; --record then --replay gives the same output.
+printf '[environment]\nlux = 1000\n' > "$tmp/bright.toml"
+out=$("$hv" invoke --scenario "$tmp/bright.toml" --record "$tmp/run.jsonl" "$tmp/bh1750.wasm" sensor-logic.poll)
+contains "scenario" '"value":1000' "$out"
+again=$("$hv" invoke --replay "$tmp/run.jsonl" "$tmp/bh1750.wasm" sensor-logic.poll)
+check "replay" "$out" "$again"
+printf '[environment]\nlux = "x"\n' > "$tmp/badscen.toml"
+err=$("$hv" invoke --scenario "$tmp/badscen.toml" "$tmp/bh1750.wasm" sensor-logic.poll 2>&1); check "bad scenario status" 1 $?
+contains "bad scenario message" "badscen.toml:2:7: lux: expected a number" "$err"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
