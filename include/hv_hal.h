@@ -113,5 +113,8 @@ unsigned hv_hal_sim_led_writes(hv_hal_t *h);
 /* The simulated SSD1306 as it looks, as a 128x64 PNG (malloc'd); HV_ENOENT
  * when the board has none. */
 int hv_hal_sim_oled_png(hv_hal_t *h, uint8_t **ret_png, size_t *ret_len);
+/* Its GDDRAM (8 pages x 128 columns, bit 0 = top pixel of a page) and
+ * whether the display is on. HV_ENOENT when the board has none. */
+int hv_hal_sim_oled_fb(hv_hal_t *h, uint8_t out[1024], int *ret_on);
 
 #endif

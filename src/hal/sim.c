@@ -473,3 +473,22 @@ int hv_hal_sim_oled_png(hv_hal_t *h, uint8_t **ret_png, size_t *ret_len)
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
+
+int hv_hal_sim_oled_fb(hv_hal_t *h, uint8_t out[1024], int *ret_on)
+{
+    sim_t *s = SIM(h);
+    int rc = HV_ENOENT;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->nchips; i++)
+        if (strcmp(s->chips[i].kind, "ssd1306") == 0 && s->chips[i].dev != NULL) {
+            hv_sim_ssd1306_view_t v;
+            hv_sim_ssd1306_view(s->chips[i].dev, &v);
+            memcpy(out, v.fb, 1024);
+            if (ret_on)
+                *ret_on = v.display_on;
+            rc = HV_OK;
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
