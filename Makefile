@@ -22,10 +22,10 @@ build: deps
 prepare: build runtime
 	@$(BUILD)/harvester prepare
 
-# Every plugin directory (plugins/*/, examples/*/) -> plugins/<name>.wasm
+# Every plugin directory plugins/<name>/ -> plugins/<name>.wasm
 plugins: prepare
 	@mkdir -p plugins
-	@for d in plugins/*/ examples/*/; do \
+	@for d in plugins/*/; do \
 	  [ -f "$$d/plugin.toml" ] || continue; \
 	  $(BUILD)/harvester build "$$d" -o "plugins/$$(basename $$d).wasm" >/dev/null || exit 1; \
 	done
