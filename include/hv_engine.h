@@ -182,4 +182,15 @@ void hv_instance_post_return(hv_instance_t *inst, uint32_t fid);
 int hv_snapshot_take(hv_instance_t *inst, hv_snapshot_t **ret);
 void hv_snapshot_free(hv_snapshot_t *snap);
 
+/*
+ * The engine's shared snapshot of a started interpreter with the SDK (and
+ * json, dataclasses, enum...) imported, made on first call (thread-safe)
+ * and owned by the engine: plugins start from it in well under a
+ * millisecond instead of ~30 ms, and share its pages. Instances made
+ * from it must mount their directory at /plugin as their first mount
+ * (wasi-libc's preopen table is part of the image). HV_OK with *ret set,
+ * or the error of making it.
+ */
+int hv_engine_base_snapshot(hv_engine_t *eng, hv_snapshot_t **ret);
+
 #endif

@@ -102,6 +102,7 @@ int hv_engine_open(const hv_engine_opts_t *opts, hv_engine_t **ret, char *err, s
     }
     wasm_rt_init();
     eng->vt->init_module();
+    pthread_mutex_init(&eng->base_lock, NULL);
     *ret = eng;
     return HV_OK;
 
@@ -120,6 +121,8 @@ void hv_engine_close(hv_engine_t *eng)
         return;
     /* The module stays mapped: its function types live in the global
      * registry and a dlclose/dlopen cycle would register them again. */
+    hv_snapshot_free(eng->base);
+    pthread_mutex_destroy(&eng->base_lock);
     free(eng->sdk_dir);
     free(eng->stdlib_dir);
     free(eng);
@@ -127,3 +130,37 @@ void hv_engine_close(hv_engine_t *eng)
 
 const char *hv_engine_stdlib_dir(const hv_engine_t *eng) { return eng->stdlib_dir; }
 const char *hv_engine_runtime_id(const hv_engine_t *eng) { return eng->runtime_id; }
+
+/* What every plugin imports first: paid once, then shared copy-on-write. */
+static const char base_src[] = "import harvester, json, dataclasses, enum, struct, math\n";
+
+int hv_engine_base_snapshot(hv_engine_t *eng, hv_snapshot_t **ret)
+{
+    pthread_mutex_lock(&eng->base_lock);
+    int rc = HV_OK;
+    if (eng->base == NULL) {
+        /* wasi-libc learns the preopened directories once, at start-up,
+         * and the snapshot keeps that table: so the base instance has a
+         * /plugin mount too (an empty directory), at the descriptor every
+         * plugin instance gives its own /plugin. */
+        char empty[4200];
+        snprintf(empty, sizeof empty, "%s/lib-dynload", eng->stdlib_dir);
+        hv_instance_opts_t o = {0};
+        o.mounts[0].guest = "/plugin";
+        o.mounts[0].host = empty;
+        o.nmounts = 1;
+        hv_instance_t *inst = NULL;
+        rc = hv_instance_new(eng, &o, &inst);
+        if (rc == HV_OK)
+            rc = hv_instance_init_python(inst);
+        if (rc == HV_OK)
+            rc = hv_instance_exec(inst, base_src, sizeof base_src - 1, "<base>");
+        if (rc == HV_OK)
+            rc = hv_snapshot_take(inst, &eng->base);
+        hv_instance_free(inst);
+    }
+    if (rc == HV_OK)
+        *ret = eng->base;
+    pthread_mutex_unlock(&eng->base_lock);
+    return rc;
+}

@@ -2,6 +2,8 @@
 #ifndef HV_ENGINE_IMPL_H
 #define HV_ENGINE_IMPL_H
 
+#include <pthread.h>
+
 #include "hv_engine.h"
 #include "hv_guest.h"
 #include "rt.h"
@@ -13,6 +15,8 @@ struct hv_engine {
     char *stdlib_dir;
     char *sdk_dir;         /* runtime/sdk: the `harvester` Python package */
     char runtime_id[33];   /* content hash of python.wasm */
+    pthread_mutex_t base_lock;
+    hv_snapshot_t *base;   /* interpreter + SDK imported, made on first use */
 };
 
 /* The import context of module "harvester" (see runtime/python/_harvester.c). */

@@ -240,7 +240,11 @@ static int build_tables(hv_plugin_t *p)
     return HV_OK;
 }
 
-static const char bootstrap_src[] = "import harvester\n"
+/* The base snapshot never looked at /plugin, but drop any cached finder
+ * for it anyway: this instance's /plugin is a different directory. */
+static const char bootstrap_src[] = "import harvester, sys, importlib\n"
+                                    "sys.path_importer_cache.pop('/plugin', None)\n"
+                                    "importlib.invalidate_caches()\n"
                                     "def _hv_boot(world):\n"
                                     "    harvester._bootstrap(world, 'app')\n";
 
@@ -255,9 +259,10 @@ static int start(hv_plugin_t *p, char *err, size_t errlen)
     io.canon = &p->canon;
     io.memory_limit_mb = p->o.memory_limit_mb;
     io.deadline_ms = p->o.deadline_ms ? p->o.deadline_ms : 5000;
-    int rc = hv_instance_new(p->o.eng, &io, &p->inst);
+    hv_snapshot_t *base;
+    int rc = hv_engine_base_snapshot(p->o.eng, &base);
     if (rc == HV_OK)
-        rc = hv_instance_init_python(p->inst);
+        rc = hv_instance_from_snapshot(base, &io, &p->inst);
     if (rc == HV_OK)
         rc = hv_instance_exec(p->inst, bootstrap_src, sizeof bootstrap_src - 1, "<bootstrap>");
     char *desc = rc == HV_OK ? hv_abi_describe_world(p->world) : NULL;
