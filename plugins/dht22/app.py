@@ -92,14 +92,24 @@ def int_setting(key: str, default: int, low: int, high: int) -> int:
 
 class Dht22Logic:
     def __init__(self) -> None:
-        self.pin = int_setting("gpio_pin", DEFAULT_PIN, 0, MAX_PIN)
-        self.led = int_setting("led", DEFAULT_LED, 0, MAX_LED)
+        # No host calls here: the class is also instantiated by `harvester
+        # build`'s check, where imports are refused. Settings come at the first poll.
+        self.started = False
+        self.pin = DEFAULT_PIN
+        self.led = DEFAULT_LED
         self.temperature = temperature_alarms()
         self.humidity = humidity_alarms()
         self.failing = False  # the last read failed (log the first failure only)
+
+    def start(self) -> None:
+        self.pin = int_setting("gpio_pin", DEFAULT_PIN, 0, MAX_PIN)
+        self.led = int_setting("led", DEFAULT_LED, 0, MAX_LED)
         self.restore()
+        self.started = True
 
     def poll(self) -> list[Dht22Reading]:
+        if not self.started:
+            self.start()
         try:
             temperature, humidity = gpio_provider.read_dht22(self.pin)
         except Err as e:
