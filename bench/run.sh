@@ -25,3 +25,11 @@ echo "== engine =="
 "$build/bench/bench_engine" "$build/runtime"
 echo "== plugins (canonical ABI) =="
 "$build/bench/bench_plugin" "$build/runtime"
+echo "== seed plugins: sandbox vs the same app.py under native python3.11 + stub SDK =="
+# bench/native/compare.py: every plugins/*/ and examples/*/ with a plugin.toml,
+# on the same simulated board (libhv_native.so via ctypes); skips what is missing.
+if cmake --build "$build" --target bench_seed hv_native >/dev/null; then
+  /usr/bin/python3.11 -E "$here/native/compare.py" --build "$build" || echo "(compare.py failed)"
+else
+  echo "(skipped: cannot build bench_seed and hv_native in $build)"
+fi

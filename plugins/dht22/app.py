@@ -145,7 +145,7 @@ class Dht22Logic:
             reading = f"{quantity} {value:.1f} {unit}"
             if latch.active:
                 level = Level.WARN if latch.name in WARNING_ALARMS else Level.INFO
-                log.write(level, f"{latch.name}: {reading} ({latch.describe()})")
+                log.write(level, f"{latch.name}: {reading} ({latch.describe(' ' + unit)})")
             else:
                 log.write(Level.INFO, f"no longer {latch.name}: {reading}")
         return flipped

@@ -51,10 +51,10 @@ class Latch:
             return not value < self.leave
         return not value > self.leave
 
-    def describe(self) -> str:
-        """The rule in words, for log lines: ">= 30.0 (until < 28.0)"."""
+    def describe(self, unit: str = "") -> str:
+        """The rule in words, for log lines: "on at >= 30 °C, off below 28 °C"."""
         if self.direction is Direction.ABOVE:
-            on, off = (">=" if self.inclusive else ">"), "<"
+            on, off = (">=" if self.inclusive else ">"), "below"
         else:
-            on, off = ("<=" if self.inclusive else "<"), ">"
-        return f"{on} {self.enter:g} (until {off} {self.leave:g})"
+            on, off = ("<=" if self.inclusive else "<"), "above"
+        return f"on at {on} {self.enter:g}{unit}, off {off} {self.leave:g}{unit}"

@@ -1,0 +1,3 @@
+"""WIT interface ``dashboard-logic``: declares no types."""
+
+__all__: list[str] = []

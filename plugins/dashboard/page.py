@@ -1,0 +1,80 @@
+"""The whole dashboard page: one self-contained HTML document."""
+
+import time
+from typing import Any
+
+from assets import CSS, JS
+from cards import (buzzer_panel, dht22_card, bme680_card, esc, generic_card, latency_panel,
+                   log_panel, node_card, node_sort_key, other_card, placeholder)
+from readings import Reading, kind, node_of, parse, timestamp
+
+TITLE = "HARVESTER OS"
+
+HEAD = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="color-scheme" content="dark"><title>{TITLE}</title>'
+        f"<style>{CSS}</style></head><body>")
+FOOT = f"<script>{JS}</script></body></html>"
+
+SENSOR_CARDS = {"dht22": dht22_card, "bme680": bme680_card, "generic": generic_card,
+                "other": other_card}
+
+
+def header(readings: list[Reading], nodes: list[str], now_ms: float) -> str:
+    clock = time.strftime("%H:%M:%S UTC", time.gmtime(now_ms / 1000))
+    counts = f"{len(nodes)} node{'s' * (len(nodes) != 1)} \u00b7 {len(readings)} readings"
+    return (f"<header><h1>{TITLE}</h1>"
+            f'<span class="status" id="status"><i class="dot"></i>'
+            f'<span id="status-text">rendered {clock}</span></span>'
+            f'<span class="dim">{counts}</span></header>')
+
+
+def sensor_section(readings: list[Reading]) -> str:
+    """DHT22 and BME680 first (a placeholder when missing), then the rest."""
+    cards = []
+    for wanted, title in (("dht22", "DHT22"), ("bme680", "BME680")):
+        mine = [r for r in readings if kind(r) == wanted]
+        cards += [SENSOR_CARDS[wanted](r) for r in mine] or [placeholder(title)]
+    cards += [SENSOR_CARDS[kind(r)](r) for r in readings
+              if kind(r) in ("generic", "other")]
+    return section("Sensors", "".join(cards))
+
+
+def node_section(readings: list[Reading], nodes: list[str], now_ms: float) -> str:
+    cards = []
+    for node in nodes:
+        mine = [r for r in readings if node_of(r) == node]
+        monitors = [r for r in mine if kind(r) == "pi-monitor"]
+        latest = max(monitors, key=timestamp) if monitors else None
+        cards.append(node_card(node, latest, max(map(timestamp, mine)), now_ms))
+    return section("Nodes", "".join(cards))
+
+
+def latency_rows(readings: list[Reading]) -> list[tuple[str, str, Any]]:
+    rows = []
+    for r in readings:
+        latency = r["data"].get("latency")
+        if isinstance(latency, dict):
+            rows += [(node_of(r), str(host), value) for host, value in latency.items()]
+    return rows
+
+
+def section(title: str, body: str) -> str:
+    return f'<h2>{esc(title)}</h2><div class="grid">{body}</div>'
+
+
+def render_page(sensor_data: str, now_ms: float) -> str:
+    readings, message = parse(sensor_data)
+    nodes = sorted({node_of(r) for r in readings}, key=node_sort_key)
+    notice = f'<p class="notice" role="status">{esc(message)}</p>' if message else ""
+    parts = [
+        HEAD, header(readings, nodes, now_ms), "<main>", notice,
+        '<p class="notice" id="newer" hidden>New sensors or nodes have appeared: '
+        '<a href="">reload</a> to see them.</p>',
+        sensor_section(readings),
+        node_section(readings, nodes, now_ms),
+        section("Cluster", latency_panel(latency_rows(readings)) + buzzer_panel()
+                + log_panel(nodes)),
+        "</main>", FOOT,
+    ]
+    return "".join(parts)
