@@ -33,6 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HERE = os.path.join(ROOT, "bench", "native")
 NATIVE_PYTHON = "/usr/bin/python3.11"  # 3.11.2, as the sandbox's CPython
 GOAL = 1.3
+F32_EPSILON = 1e-6  # the sandbox's f32 fields vs native Python floats
+CLOSE = 0.10
 
 #: world -> (export called, whether it returns result<T, E>, whether it takes the readings JSON)
 WORLD_CALLS: dict[str, tuple[str, bool, bool]] = {
@@ -120,8 +122,11 @@ def discover(names: list[str]) -> tuple[list[Plugin], list[str]]:
             notes.append(f"{label}: skipped, plugin.toml: {e}")
             continue
         world = meta.get("world", "")
-        if world not in WORLD_CALLS or not os.path.isfile(os.path.join(d, "app.py")):
-            notes.append(f"{label}: skipped (world {world!r}{'' if os.path.isfile(os.path.join(d, 'app.py')) else ', no app.py'})")
+        if world not in WORLD_CALLS:
+            notes.append(f"{label}: skipped, world {world!r} has no call in WORLD_CALLS")
+            continue
+        if not os.path.isfile(os.path.join(d, "app.py")):
+            notes.append(f"{label}: skipped, no app.py yet")
             continue
         func, returns_result, takes_readings = WORLD_CALLS[world]
         name = str(meta.get("name", os.path.basename(d)))
@@ -154,16 +159,19 @@ def measure(p: Plugin, build: str, virtual: bool, min_seconds: float) -> tuple[T
     runtime = os.path.join(build, "runtime")  # else bench_seed's built-in HV_RUNTIME_DIR
     sandbox = run_json([os.path.join(build, "bench", "bench_seed"),
                         *(["--runtime", runtime] if os.path.isdir(runtime) else []), *common, p.dir, p.func], timeout)
-    native = run_json([NATIVE_PYTHON, "-E", "-S", os.path.join(HERE, "run_native.py"),
+    # -B: no __pycache__ left in the plugin directories
+    native = run_json([NATIVE_PYTHON, "-E", "-S", "-B", os.path.join(HERE, "run_native.py"),
                        "--lib", os.path.join(build, "bench", "libhv_native.so"), "--dir", p.dir,
                        "--func", p.func, *(["--result"] if p.returns_result else []), *common], timeout)
     return sandbox, native
 
 
 def agreement(a: Any, b: Any) -> str:
-    """equal (f32 rounding aside), close (numbers within 2 %), or differs."""
+    """equal (f32 rounding aside), close (same shape, numbers within 10 %:
+    live host figures such as memory use and load move between runs), or
+    differs."""
     worst = _diff(a, b)
-    return "equal" if worst <= 1e-6 else "close" if worst <= 0.02 else "differs"
+    return "equal" if worst <= F32_EPSILON else "close" if worst <= CLOSE else "differs"
 
 
 def _diff(a: Any, b: Any) -> float:
@@ -222,7 +230,8 @@ def main() -> int:
               ("with virtual sleeps (clock.sleep-ms advances the board's clock instead)",
                True, 0.3 if opts.quick else 1.0)]
     print("per call; CPU = the calling thread's CPU time (sandbox: interpreter + canonical ABI + host;"
-          f" native: python3.11 -E -S + ctypes); goal: CPU ratio <= {GOAL}x (* = not met)")
+          f" native: python3.11 -E -S + ctypes); goal: CPU ratio <= {GOAL}x (* = not met);"
+          " imports = SDK import calls per call; result = first results of both sides compared")
     for title, virtual, seconds in passes:
         print(f"-- {title} --")
         print(HEADER)

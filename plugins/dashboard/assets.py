@@ -97,7 +97,7 @@ function uptime(s) {
 function age(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
   return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.floor(s / 60)} min ago`
-    : `${Math.floor(s / 3600)} h ago`;
+    : s < 86400 ? `${Math.floor(s / 3600)} h ago` : `${Math.floor(s / 86400)} d ago`;
 }
 function format(el, data) {
   const v = data[el.dataset.f];

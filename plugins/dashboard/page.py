@@ -29,24 +29,26 @@ def header(readings: list[Reading], nodes: list[str], now_ms: float) -> str:
             f'<span class="dim">{counts}</span></header>')
 
 
-def sensor_section(readings: list[Reading]) -> str:
+def sensor_section(kinds: list[tuple[str, Reading]]) -> str:
     """DHT22 and BME680 first (a placeholder when missing), then the rest."""
     cards = []
     for wanted, title in (("dht22", "DHT22"), ("bme680", "BME680")):
-        mine = [r for r in readings if kind(r) == wanted]
-        cards += [SENSOR_CARDS[wanted](r) for r in mine] or [placeholder(title)]
-    cards += [SENSOR_CARDS[kind(r)](r) for r in readings
-              if kind(r) in ("generic", "other")]
+        mine = [SENSOR_CARDS[k](r) for k, r in kinds if k == wanted]
+        cards += mine or [placeholder(title)]
+    cards += [SENSOR_CARDS[k](r) for k, r in kinds if k in ("generic", "other")]
     return section("Sensors", "".join(cards))
 
 
-def node_section(readings: list[Reading], nodes: list[str], now_ms: float) -> str:
-    cards = []
-    for node in nodes:
-        mine = [r for r in readings if node_of(r) == node]
-        monitors = [r for r in mine if kind(r) == "pi-monitor"]
-        latest = max(monitors, key=timestamp) if monitors else None
-        cards.append(node_card(node, latest, max(map(timestamp, mine)), now_ms))
+def node_section(kinds: list[tuple[str, Reading]], nodes: list[str], now_ms: float) -> str:
+    """A card per node: its latest pi-monitor reading, its latest reading."""
+    monitor: dict[str, Reading] = {}
+    last_seen: dict[str, float] = {}
+    for k, r in kinds:
+        node, ts = node_of(r), timestamp(r)
+        last_seen[node] = max(last_seen.get(node, 0.0), ts)
+        if k == "pi-monitor" and (node not in monitor or ts >= timestamp(monitor[node])):
+            monitor[node] = r
+    cards = [node_card(node, monitor.get(node), last_seen[node], now_ms) for node in nodes]
     return section("Nodes", "".join(cards))
 
 
@@ -65,14 +67,15 @@ def section(title: str, body: str) -> str:
 
 def render_page(sensor_data: str, now_ms: float) -> str:
     readings, message = parse(sensor_data)
+    kinds = [(kind(r), r) for r in readings]  # classified once: the page is rendered often
     nodes = sorted({node_of(r) for r in readings}, key=node_sort_key)
     notice = f'<p class="notice" role="status">{esc(message)}</p>' if message else ""
     parts = [
         HEAD, header(readings, nodes, now_ms), "<main>", notice,
         '<p class="notice" id="newer" hidden>New sensors or nodes have appeared: '
         '<a href="">reload</a> to see them.</p>',
-        sensor_section(readings),
-        node_section(readings, nodes, now_ms),
+        sensor_section(kinds),
+        node_section(kinds, nodes, now_ms),
         section("Cluster", latency_panel(latency_rows(readings)) + buzzer_panel()
                 + log_panel(nodes)),
         "</main>", FOOT,

@@ -154,4 +154,6 @@ def age(ms: float) -> str:
     s = max(0, int(ms / 1000))
     if s < 60:
         return f"{s} s ago"
-    return f"{s // 60} min ago" if s < 3600 else f"{s // 3600} h ago"
+    if s < 3600:
+        return f"{s // 60} min ago"
+    return f"{s // 3600} h ago" if s < 86400 else f"{s // 86400} d ago"

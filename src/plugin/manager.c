@@ -110,6 +110,7 @@ static void worker_free(worker_t *w)
     pthread_join(w->th, NULL);
     hv_plugin_free(w->p);
     free(w->out);
+    free(w->config_json);
     cJSON_Delete(w->readings);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
@@ -133,17 +134,37 @@ static void classify(worker_t *w)
     }
 }
 
+/* The plugin's [plugins.NAME] table, plus the seeds' [sensors.*] settings
+ * for the plugins they belong to (the table's own keys win). */
+static char *plugin_config(const hv_config_t *cfg, const hv_plugin_conf_t *pc, const char *name)
+{
+    cJSON *o = cJSON_Parse(pc && pc->config_json ? pc->config_json : "{}");
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        o = cJSON_CreateObject();
+    }
+    if (strcmp(name, "bme680") == 0 && !cJSON_HasObjectItem(o, "i2c_address"))
+        cJSON_AddNumberToObject(o, "i2c_address", cfg->bme680_address);
+    if (strcmp(name, "dht22") == 0 && !cJSON_HasObjectItem(o, "gpio_pin"))
+        cJSON_AddNumberToObject(o, "gpio_pin", cfg->dht22_pin);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
 static void fill_load_opts(hv_manager_t *m, worker_t *w)
 {
     const hv_config_t *cfg = m->cfg;
     const hv_plugin_conf_t *pc = hv_config_plugin(cfg, w->name);
+    free(w->config_json);
+    w->config_json = plugin_config(cfg, pc, w->name);
     hv_plugin_opts_t *o = &w->load_opts;
     memset(o, 0, sizeof *o);
     o->eng = m->eng;
     o->hal = m->hal;
     o->log = on_plugin_log;
     o->state_dir = m->state_dir;
-    o->config_json = pc && pc->config_json ? pc->config_json : "{}";
+    o->config_json = w->config_json ? w->config_json : "{}";
     o->memory_limit_mb = pc && pc->memory_mb ? pc->memory_mb : cfg->default_memory_mb;
     o->deadline_ms = pc && pc->deadline_ms ? pc->deadline_ms : cfg->default_deadline_ms;
     o->host_syncs_leds = 1;

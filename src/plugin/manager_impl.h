@@ -36,6 +36,7 @@ typedef struct worker {
     pthread_cond_t cv;
     int cmd, done;
     hv_plugin_opts_t load_opts;
+    char *config_json; /* what the plugin's config.get sees */
     const char *call_fn, *arg;
     /* results of the last command */
     int rc;

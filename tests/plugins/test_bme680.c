@@ -54,7 +54,10 @@ static char *poll(hv_plugin_t *p)
     return out;
 }
 
-static int has(const char *json, const char *s) { return strstr(json, s) != NULL; }
+static int has(const char *json, const char *s)
+{
+    return strstr(json, s) != NULL;
+}
 
 static const char *accuracy(const char *json)
 {
@@ -335,10 +338,10 @@ static void test_led_table_and_alarm(void **state)
     size_t n = (size_t)snprintf(scenario, sizeof scenario,
                                 "[environment]\nhumidity_pct = 40\ngas_ohm = %g\n", BASELINE_OHM);
     for (size_t k = 0; k < NSTEPS; k++)
-        n += (size_t)snprintf(scenario + n, sizeof scenario - n,
-                              "[[ramp]]\nfield = \"gas_ohm\"\nfrom_s = %zu\nto_s = %zu\nto = %.1f\n",
-                              (k + 1) * 1000, (k + 1) * 1000,
-                              BASELINE_OHM * (1.0 - steps[k].iaq / 375.0));
+        n += (size_t)snprintf(
+            scenario + n, sizeof scenario - n,
+            "[[ramp]]\nfield = \"gas_ohm\"\nfrom_s = %zu\nto_s = %zu\nto = %.1f\n", (k + 1) * 1000,
+            (k + 1) * 1000, BASELINE_OHM * (1.0 - steps[k].iaq / 375.0));
     fresh_state();
     hv_hal_t *h = seed_board(scenario);
     hv_plugin_t *p = seed_load("bme680", h, "{\"led\": 2}");
@@ -383,8 +386,12 @@ static hv_plugin_t *load_logged(hv_hal_t *h, const char *config_json)
     char path[512], state_dir[512], err[4096];
     snprintf(path, sizeof path, "%s/bme680.wasm", seed_tmp);
     snprintf(state_dir, sizeof state_dir, "%s/state", seed_tmp);
-    hv_plugin_opts_t o = {.eng = seed_eng, .hal = h, .config_json = config_json,
-                          .state_dir = state_dir, .deadline_ms = 20000, .log = capture_log};
+    hv_plugin_opts_t o = {.eng = seed_eng,
+                          .hal = h,
+                          .config_json = config_json,
+                          .state_dir = state_dir,
+                          .deadline_ms = 20000,
+                          .log = capture_log};
     hv_plugin_t *p = NULL;
     if (hv_plugin_load(path, &o, &p, err, sizeof err) != HV_OK)
         fail_msg("load: %s", err);
