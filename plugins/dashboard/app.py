@@ -8,7 +8,7 @@ The world imports nothing: this plugin can only turn text into text.
 import time
 from html import escape
 
-from page import HEAD, FOOT, render_page
+from page import HEAD, render_page
 
 
 class DashboardLogic:
@@ -17,4 +17,4 @@ class DashboardLogic:
             return render_page(sensor_data, time.time() * 1000)
         except Exception as e:  # a page, whatever the readings hold
             return (f"{HEAD}<main><p class=\"notice\">The dashboard could not be rendered: "
-                    f"{escape(type(e).__name__)}: {escape(str(e))}</p></main>{FOOT}")
+                    f"{escape(type(e).__name__)}: {escape(str(e))}</p></main></body></html>")

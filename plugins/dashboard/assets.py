@@ -126,7 +126,8 @@ function updateCard(card, data) {
   }
   const bar = card.querySelector("[data-bar]");
   if (bar && isNum(data["memory-used-mb"]) && data["memory-total-mb"] > 0)
-    bar.style.width = Math.round(100 * data["memory-used-mb"] / data["memory-total-mb"]) + "%";
+    bar.style.width = Math.min(100, Math.max(0,
+      Math.round(100 * data["memory-used-mb"] / data["memory-total-mb"]))) + "%";
 }
 
 function latencyRows(readings) {

@@ -114,7 +114,7 @@ def node_card(node: str, monitor: Reading | None, last_ms: float, now_ms: float)
     data: dict[str, Any] = monitor["data"] if monitor else {}
     role = node_role(node)
     used, total = number(data.get("memory-used-mb")), number(data.get("memory-total-mb"))
-    percent = round(100 * used / total) if used is not None and total else 0
+    percent = min(100, max(0, round(100 * used / total))) if used is not None and total else 0
     seen = age(now_ms - last_ms) if last_ms else NO_VALUE
     body = (f'<div class="big cpu-{cpu_state(data.get("cpu-temp"))}" data-c="cpu">'
             f'{field(data, "cpu-temp", 1)}<small> \u00b0C CPU</small></div>'

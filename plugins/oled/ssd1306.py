@@ -63,7 +63,7 @@ class Ssd1306:
         try:
             for page in range(PAGES):
                 new = frame.page(page)
-                old = self._shown.page(page) if self._shown else None
+                old = self._shown.page(page) if self._shown is not None else None
                 span = (0, WIDTH - 1) if old is None else changed_span(old, new)
                 if span is not None:
                     self._write_page(page, span[0], new[span[0]:span[1] + 1])

@@ -26,7 +26,7 @@ static hv_engine_t *seed_eng;
 static char seed_tmp[] = "/tmp/hv-seed-XXXXXX";
 
 /* Group setup/teardown: the engine and a temp dir. */
-static int seed_setup(void **state)
+__attribute__((unused)) static int seed_setup(void **state)
 {
     (void)state;
     char err[1024];
@@ -39,7 +39,7 @@ static int seed_setup(void **state)
     return 0;
 }
 
-static int seed_teardown(void **state)
+__attribute__((unused)) static int seed_teardown(void **state)
 {
     (void)state;
     char cmd[128];
@@ -67,6 +67,13 @@ static hv_hal_t *seed_board(const char *scenario_toml)
     return h;
 }
 
+/* Plugin log lines go to the daemon's log rings (hv_log_read) and stderr. */
+static void seed_log(void *ud, const char *plugin, int level, const char *msg)
+{
+    (void)ud;
+    hv_log_line(plugin, level, msg);
+}
+
 /* Builds plugins/<name> (once per test binary) and loads it on hal with
  * config_json as its [plugins.NAME] table (NULL: {}). */
 static hv_plugin_t *seed_load(const char *name, hv_hal_t *hal, const char *config_json)
@@ -82,7 +89,7 @@ static hv_plugin_t *seed_load(const char *name, hv_hal_t *hal, const char *confi
     snprintf(state_dir, sizeof state_dir, "%s/state", seed_tmp);
     mkdir(state_dir, 0755);
     hv_plugin_opts_t o = {.eng = seed_eng, .hal = hal, .config_json = config_json,
-                          .state_dir = state_dir, .deadline_ms = 20000};
+                          .state_dir = state_dir, .deadline_ms = 20000, .log = seed_log};
     hv_plugin_t *p = NULL;
     if (hv_plugin_load(out, &o, &p, err, sizeof err) != HV_OK)
         fail_msg("load %s: %s", name, err);
@@ -100,7 +107,7 @@ static char *seed_call(hv_plugin_t *p, const char *fn, const char *args)
 }
 
 /* The number after "key": in json (first occurrence), or NAN-like -1e300. */
-static double seed_num(const char *json, const char *key)
+__attribute__((unused)) static double seed_num(const char *json, const char *key)
 {
     char needle[128];
     snprintf(needle, sizeof needle, "\"%s\":", key);
