@@ -5,8 +5,9 @@
  * picks up new ones, and restarts failing ones with backoff while the
  * others carry on.
  *
- * Threads: the manager's functions are called from one thread (the daemon's
- * loop, or a test). Each plugin runs on its own worker thread.
+ * Threads: scan, cycle, run and set_config are called from one thread (the
+ * daemon's loop, or a test); readings_json, status_json and
+ * render_dashboard from any thread. Each plugin runs on its own worker.
  */
 #ifndef HV_MANAGER_H
 #define HV_MANAGER_H
@@ -67,6 +68,14 @@ char *hv_manager_readings_json(hv_manager_t *m);
  * (loading|running|backing-off|failed), last_error, polls, last_poll_ms,
  * restarts, reloads, refusals. */
 char *hv_manager_status_json(hv_manager_t *m);
+
+/* Renders the dashboard with the dashboard plugin (on its thread); the
+ * HTML (malloc'd), or NULL when no dashboard plugin runs. Any thread. */
+char *hv_manager_render_dashboard(hv_manager_t *m, const char *readings_json);
+
+/* Called at the end of every cycle with the readings JSON (history, SSE). */
+void hv_manager_on_cycle(hv_manager_t *m, void (*fn)(void *ud, const char *readings_json),
+                         void *ud);
 
 /* Cycles run so far. */
 uint64_t hv_manager_cycles(const hv_manager_t *m);

@@ -33,11 +33,11 @@
 #include "hv_toml.h"
 #include "hv_plugin.h"
 #include "hv_wit.h"
+#include "cli.h"
 
 #ifndef HV_RUNTIME_DIR
 #define HV_RUNTIME_DIR "build/runtime"
 #endif
-#define HV_VERSION "0.1.0"
 
 static const char *runtime_dir(void)
 {
@@ -45,7 +45,7 @@ static const char *runtime_dir(void)
     return env && *env ? env : HV_RUNTIME_DIR;
 }
 
-static int open_engine(hv_engine_t **ret, int verbose)
+int cli__open_engine(hv_engine_t **ret, int verbose)
 {
     char err[1024];
     hv_engine_opts_t o = {runtime_dir(), NULL, NULL, verbose};
@@ -55,7 +55,7 @@ static int open_engine(hv_engine_t **ret, int verbose)
     return rc;
 }
 
-static int usage(FILE *f)
+int cli__usage(FILE *f)
 {
     fprintf(f, "usage: harvester py <file.py | -c CODE | -m MODULE | -> [args...]\n"
                "       harvester wit <file.wit>\n"
@@ -76,7 +76,7 @@ static int usage(FILE *f)
 static int cmd_py(int argc, char **argv)
 {
     if (argc < 1)
-        return usage(stderr);
+        return cli__usage(stderr);
     char dir[PATH_MAX], guest_file[PATH_MAX + 8], real[PATH_MAX];
     hv_instance_opts_t o = {0};
     const char **gargv = calloc((size_t)argc + 2, sizeof *gargv);
@@ -107,7 +107,7 @@ static int cmd_py(int argc, char **argv)
     int status = 1;
     hv_engine_t *eng;
     hv_instance_t *inst;
-    if (open_engine(&eng, 0) != HV_OK)
+    if (cli__open_engine(&eng, 0) != HV_OK)
         goto out_free_argv;
     int rc = hv_instance_new(eng, &o, &inst);
     if (rc != HV_OK) {
@@ -136,7 +136,7 @@ static const char *data_dir(void)
 static int cmd_wit(int argc, char **argv)
 {
     if (argc != 1)
-        return usage(stderr);
+        return cli__usage(stderr);
     char err[1024];
     hv_wit_doc_t *doc;
     if (hv_wit_parse_file(argv[0], &doc, err, sizeof err) != HV_OK) {
@@ -161,12 +161,12 @@ static int cmd_build(int argc, char **argv)
         else if (dir == NULL && argv[i][0] != '-')
             dir = argv[i];
         else
-            return usage(stderr);
+            return cli__usage(stderr);
     }
     if (dir == NULL)
-        return usage(stderr);
+        return cli__usage(stderr);
     hv_engine_t *eng;
-    if (open_engine(&eng, 0) != HV_OK)
+    if (cli__open_engine(&eng, 0) != HV_OK)
         return 1;
     char err[8192], path[4096];
     int rc = hv_plugin_build(eng, dir, out, wit, path, sizeof path, err, sizeof err);
@@ -180,7 +180,7 @@ static int cmd_build(int argc, char **argv)
 }
 
 /* Takes --scenario/--record/--replay FILE out of argv (in place). */
-static int sim_args(int *argc, char **argv, hv_hal_sim_opts_t *o)
+int cli__sim_args(int *argc, char **argv, hv_hal_sim_opts_t *o)
 {
     int n = 0;
     for (int i = 0; i < *argc; i++) {
@@ -200,7 +200,7 @@ static int sim_args(int *argc, char **argv, hv_hal_sim_opts_t *o)
     return 0;
 }
 
-static hv_hal_t *open_sim(const hv_hal_sim_opts_t *o)
+hv_hal_t *cli__open_sim(const hv_hal_sim_opts_t *o)
 {
     char err[1024];
     hv_hal_t *hal = hv_hal_sim_open(o, err, sizeof err);
@@ -213,12 +213,12 @@ static hv_hal_t *open_sim(const hv_hal_sim_opts_t *o)
 static int cmd_invoke(int argc, char **argv)
 {
     hv_hal_sim_opts_t so = {11, NULL, NULL, NULL};
-    if (sim_args(&argc, argv, &so) != 0 || argc < 2 || argc > 3)
-        return usage(stderr);
+    if (cli__sim_args(&argc, argv, &so) != 0 || argc < 2 || argc > 3)
+        return cli__usage(stderr);
     hv_engine_t *eng;
-    if (open_engine(&eng, 0) != HV_OK)
+    if (cli__open_engine(&eng, 0) != HV_OK)
         return 1;
-    hv_hal_t *hal = open_sim(&so);
+    hv_hal_t *hal = cli__open_sim(&so);
     if (hal == NULL) {
         hv_engine_close(eng);
         return 1;
@@ -248,7 +248,7 @@ static int cmd_invoke(int argc, char **argv)
 }
 
 /* Loads the configuration by the seeds' lookup order; 0 or exit status. */
-static int load_config(const char *explicit_path, hv_config_t *cfg)
+int cli__load_config(const char *explicit_path, hv_config_t *cfg)
 {
     char path[4096], err[8192];
     if (!hv_config_find(explicit_path, path, sizeof path)) {
@@ -265,7 +265,7 @@ static int load_config(const char *explicit_path, hv_config_t *cfg)
 static int cmd_check_config(int argc, char **argv)
 {
     if (argc != 1)
-        return usage(stderr);
+        return cli__usage(stderr);
     hv_config_t cfg;
     char err[8192];
     if (hv_config_load(argv[0], &cfg, err, sizeof err) != HV_OK) {
@@ -278,7 +278,7 @@ static int cmd_check_config(int argc, char **argv)
     return 0;
 }
 
-static const char *config_arg(int argc, char **argv, int *bad)
+const char *cli__config_arg(int argc, char **argv, int *bad)
 {
     *bad = 0;
     if (argc == 0)
@@ -292,11 +292,11 @@ static const char *config_arg(int argc, char **argv, int *bad)
 static int cmd_status(int argc, char **argv)
 {
     int bad;
-    const char *explicit_path = config_arg(argc, argv, &bad);
+    const char *explicit_path = cli__config_arg(argc, argv, &bad);
     if (bad)
-        return usage(stderr);
+        return cli__usage(stderr);
     hv_config_t cfg;
-    int rc = load_config(explicit_path, &cfg);
+    int rc = cli__load_config(explicit_path, &cfg);
     if (rc != 0)
         return rc;
     char path[700];
@@ -331,117 +331,10 @@ static int cmd_status(int argc, char **argv)
     return 0;
 }
 
-typedef struct {
-    int sfd;
-    volatile int stop;
-    const char *path; /* NULL: running on defaults */
-    hv_config_t cfg[2];
-    int cur;
-    hv_manager_t *m;
-} run_t;
-
-static void on_signal(void *ud)
-{
-    run_t *r = ud;
-    struct signalfd_siginfo si;
-    while (read(r->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-            hv_log("host", HV_LOG_INFO, "stopping (signal %u)", si.ssi_signo);
-            r->stop = 1;
-        } else if (si.ssi_signo == SIGHUP) {
-            if (r->path == NULL) {
-                hv_log("host", HV_LOG_WARN, "SIGHUP: no configuration file to reload");
-                continue;
-            }
-            char err[8192];
-            int next = !r->cur;
-            if (hv_config_load(r->path, &r->cfg[next], err, sizeof err) != HV_OK) {
-                hv_log("host", HV_LOG_ERROR, "new configuration rejected, keeping the old one:\n%s",
-                       err);
-                continue;
-            }
-            hv_manager_set_config(r->m, &r->cfg[next]);
-            hv_config_free(&r->cfg[r->cur]);
-            r->cur = next;
-            hv_log_configure(r->cfg[next].log_level, 0);
-            hv_log("host", HV_LOG_INFO, "configuration %s reloaded", r->path);
-        }
-    }
-}
-
-static int cmd_run(int argc, char **argv)
-{
-    int bad;
-    hv_hal_sim_opts_t so = {0, NULL, NULL, NULL};
-    if (sim_args(&argc, argv, &so) != 0)
-        return usage(stderr);
-    const char *explicit_path = config_arg(argc, argv, &bad);
-    if (bad)
-        return usage(stderr);
-    static run_t r;
-    char path[4096];
-    r.path = hv_config_find(explicit_path, path, sizeof path) ? path : NULL;
-    int rc = load_config(r.path, &r.cfg[0]);
-    if (rc != 0)
-        return rc;
-    hv_config_t *cfg = &r.cfg[0];
-    hv_log_configure(cfg->log_level, 0);
-    /* Signals arrive through a signalfd on the loop thread; block them
-     * before any worker thread exists so none of those takes them. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    r.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    hv_engine_t *eng;
-    if (r.sfd < 0 || open_engine(&eng, 0) != HV_OK) {
-        hv_config_free(cfg);
-        return 1;
-    }
-    char err[1024];
-    int linux_hal = strcmp(cfg->backend, "linux") == 0;
-    hv_hal_t *hal;
-    if (linux_hal) {
-        hv_hal_linux_opts_t lo = {cfg->i2c_device, cfg->spi_device, cfg->led_spi_device,
-                                  (uint32_t)cfg->led_spi_hz, (unsigned)cfg->led_count,
-                                  cfg->led_brightness, cfg->uart_device,
-                                  (uint32_t)cfg->uart_baud, cfg->gpiochip, cfg->buzzer_pin,
-                                  "/sys/bus/iio/devices", ""};
-        hal = hv_hal_linux_new(&lo, err, sizeof err);
-    } else {
-        so.nleds = (unsigned)cfg->led_count;
-        if (so.scenario == NULL && cfg->scenario[0])
-            so.scenario = cfg->scenario;
-        hal = open_sim(&so);
-        snprintf(err, sizeof err, "cannot open the simulated board");
-    }
-    rc = hal ? hv_manager_new(eng, hal, cfg, &r.m, err, sizeof err) : HV_EINVAL;
-    if (rc != HV_OK) {
-        fprintf(stderr, "harvester: run: %s\n", err);
-    } else {
-        hv_log("host", HV_LOG_INFO, "harvester %s: node %s (%s), config %s, plugins in %s, "
-               "every %u s, backend %s", HV_VERSION, cfg->node_id, cfg->role,
-               r.path ? r.path : "(defaults)", cfg->plugins_dir, cfg->interval_s, cfg->backend);
-        hv_manager_run(r.m, &r.stop, r.sfd, on_signal, &r);
-        hv_manager_free(r.m);
-        hv_log("host", HV_LOG_INFO, "stopped");
-    }
-    if (linux_hal)
-        hv_hal_linux_free(hal);
-    else
-        hv_hal_sim_free(hal);
-    hv_engine_close(eng);
-    hv_config_free(&r.cfg[r.cur]);
-    close(r.sfd);
-    return rc == HV_OK ? 0 : 1;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage(stderr);
+        return cli__usage(stderr);
     if (strcmp(argv[1], "py") == 0)
         return cmd_py(argc - 2, argv + 2);
     if (strcmp(argv[1], "wit") == 0)
@@ -451,7 +344,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "invoke") == 0)
         return cmd_invoke(argc - 2, argv + 2);
     if (strcmp(argv[1], "run") == 0)
-        return cmd_run(argc - 2, argv + 2);
+        return cli__cmd_run(argc - 2, argv + 2);
     if (strcmp(argv[1], "check-config") == 0)
         return cmd_check_config(argc - 2, argv + 2);
     if (strcmp(argv[1], "status") == 0)
@@ -460,7 +353,7 @@ int main(int argc, char **argv)
         return hv_toml_cli_toml2json();
     if (strcmp(argv[1], "prepare") == 0) {
         hv_engine_t *eng;
-        if (open_engine(&eng, 1) != HV_OK)
+        if (cli__open_engine(&eng, 1) != HV_OK)
             return 1;
         hv_engine_close(eng);
         return 0;
@@ -470,7 +363,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-        return usage(stdout), 0;
+        return cli__usage(stdout), 0;
     fprintf(stderr, "harvester: unknown command '%s'\n", argv[1]);
-    return usage(stderr);
+    return cli__usage(stderr);
 }

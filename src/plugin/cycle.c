@@ -155,14 +155,13 @@ void hv_manager_cycle(hv_manager_t *m)
     for (worker_t *w = m->workers; w; w = w->next) {
         if (w->p == NULL || w->poll_fn[0] == '\0' || n == MANAGER_MAX_PLUGINS)
             continue;
-        w->call_fn = w->poll_fn;
-        w->arg = NULL;
-        manager__send(w, CMD_CALL);
+        manager__send(w, CMD_CALL, w->poll_fn, NULL);
         polled[n++] = w;
     }
     for (size_t i = 0; i < n; i++) {
         manager__wait(polled[i]);
         after_poll(m, polled[i]);
+        manager__release(polled[i]);
     }
     if (hal != NULL)
         hal->ops->led_sync(hal); /* once, after every plugin set its LEDs */
@@ -179,9 +178,7 @@ void hv_manager_cycle(hv_manager_t *m)
     for (worker_t *w = m->workers; argtext && w; w = w->next) {
         if (w->p == NULL || w->ui_fn[0] == '\0')
             continue;
-        w->call_fn = w->ui_fn;
-        w->arg = argtext;
-        manager__send(w, CMD_CALL);
+        manager__send(w, CMD_CALL, w->ui_fn, argtext);
         polled[n++] = w;
     }
     for (size_t i = 0; i < n; i++) {
@@ -191,15 +188,63 @@ void hv_manager_cycle(hv_manager_t *m)
             manager__fail(w, w->err);
         else if (w->rc == HV_EEXCEPTION)
             hv_log(w->name, HV_LOG_ERROR, "update raised: %s", w->err);
+        manager__release(w);
     }
+    if (m->on_cycle && json)
+        m->on_cycle(m->on_cycle_ud, json);
     free(argtext);
     free(json);
     write_status(m);
 }
 
+void hv_manager_on_cycle(hv_manager_t *m, void (*fn)(void *ud, const char *readings_json),
+                         void *ud)
+{
+    m->on_cycle = fn;
+    m->on_cycle_ud = ud;
+}
+
+char *hv_manager_render_dashboard(hv_manager_t *m, const char *readings_json)
+{
+    /* The argument list: [readings_json] as JSON. */
+    cJSON *arg = cJSON_CreateArray();
+    cJSON_AddItemToArray(arg, cJSON_CreateString(readings_json ? readings_json : "[]"));
+    char *argtext = cJSON_PrintUnformatted(arg);
+    cJSON_Delete(arg);
+    if (argtext == NULL)
+        return NULL;
+    pthread_mutex_lock(&m->list_lock);
+    worker_t *w = m->workers;
+    while (w && w->render_fn[0] == '\0')
+        w = w->next;
+    if (w == NULL) {
+        pthread_mutex_unlock(&m->list_lock);
+        free(argtext);
+        return NULL;
+    }
+    /* Take the worker's call lock before letting go of the list: the
+     * worker cannot be freed while we use it. */
+    manager__send(w, CMD_CALL, w->render_fn, argtext);
+    pthread_mutex_unlock(&m->list_lock);
+    manager__wait(w);
+    char *html = NULL;
+    if (w->rc == HV_OK && w->out != NULL) {
+        cJSON *v = cJSON_Parse(w->out);
+        if (cJSON_IsString(v))
+            html = strdup(v->valuestring);
+        cJSON_Delete(v);
+    } else {
+        hv_log(w->name, HV_LOG_ERROR, "render failed: %.300s", w->err);
+    }
+    manager__release(w);
+    free(argtext);
+    return html;
+}
+
 char *hv_manager_readings_json(hv_manager_t *m)
 {
     cJSON *all = cJSON_CreateArray();
+    pthread_mutex_lock(&m->list_lock);
     pthread_mutex_lock(&m->readings_lock);
     for (worker_t *w = m->workers; w; w = w->next) {
         cJSON *it;
@@ -209,6 +254,7 @@ char *hv_manager_readings_json(hv_manager_t *m)
         }
     }
     pthread_mutex_unlock(&m->readings_lock);
+    pthread_mutex_unlock(&m->list_lock);
     char *s = cJSON_PrintUnformatted(all);
     cJSON_Delete(all);
     return s;
@@ -217,6 +263,7 @@ char *hv_manager_readings_json(hv_manager_t *m)
 char *hv_manager_status_json(hv_manager_t *m)
 {
     cJSON *all = cJSON_CreateArray();
+    pthread_mutex_lock(&m->list_lock);
     for (worker_t *w = m->workers; w; w = w->next) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", w->name);
@@ -231,6 +278,7 @@ char *hv_manager_status_json(hv_manager_t *m)
         cJSON_AddNumberToObject(o, "refusals", w->p ? (double)hv_plugin_refusals(w->p) : 0);
         cJSON_AddItemToArray(all, o);
     }
+    pthread_mutex_unlock(&m->list_lock);
     char *s = cJSON_PrintUnformatted(all);
     cJSON_Delete(all);
     return s;

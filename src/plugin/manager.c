@@ -67,8 +67,11 @@ static void *worker_main(void *arg)
     }
 }
 
-void manager__send(worker_t *w, int cmd)
+void manager__send(worker_t *w, int cmd, const char *fn, const char *arg)
 {
+    pthread_mutex_lock(&w->call_mu);
+    w->call_fn = fn;
+    w->arg = arg;
     pthread_mutex_lock(&w->mu);
     w->cmd = cmd;
     w->done = 0;
@@ -84,6 +87,8 @@ void manager__wait(worker_t *w)
     pthread_mutex_unlock(&w->mu);
 }
 
+void manager__release(worker_t *w) { pthread_mutex_unlock(&w->call_mu); }
+
 static worker_t *worker_new(hv_manager_t *m, const char *name, const char *path)
 {
     worker_t *w = calloc(1, sizeof *w);
@@ -93,9 +98,11 @@ static worker_t *worker_new(hv_manager_t *m, const char *name, const char *path)
     snprintf(w->name, sizeof w->name, "%s", name);
     snprintf(w->path, sizeof w->path, "%s", path);
     pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->call_mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     w->done = 1;
     if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
+        pthread_mutex_destroy(&w->call_mu);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);
         free(w);
@@ -106,12 +113,14 @@ static worker_t *worker_new(hv_manager_t *m, const char *name, const char *path)
 
 static void worker_free(worker_t *w)
 {
-    manager__send(w, CMD_STOP);
+    manager__send(w, CMD_STOP, NULL, NULL); /* waits for a call another thread has running */
     pthread_join(w->th, NULL);
+    manager__release(w);
     hv_plugin_free(w->p);
     free(w->out);
     free(w->config_json);
     cJSON_Delete(w->readings);
+    pthread_mutex_destroy(&w->call_mu);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     free(w);
@@ -123,7 +132,7 @@ static void classify(worker_t *w)
     static const char *const polls[] = {"dht22-logic", "bme680-logic", "pi-monitor-logic",
                                         "sensor-logic"};
     const hv_wit_world_t *world = hv_plugin_world(w->p);
-    w->poll_fn[0] = w->ui_fn[0] = '\0';
+    w->poll_fn[0] = w->ui_fn[0] = w->render_fn[0] = '\0';
     for (size_t i = 0; i < world->nexports; i++) {
         const char *in = world->exports[i]->name;
         for (size_t k = 0; k < sizeof polls / sizeof polls[0]; k++)
@@ -131,6 +140,8 @@ static void classify(worker_t *w)
                 snprintf(w->poll_fn, sizeof w->poll_fn, "%s.poll", in);
         if (strcmp(in, "oled-logic") == 0 && hv_wit_func(world->exports[i], "update"))
             snprintf(w->ui_fn, sizeof w->ui_fn, "%s.update", in);
+        if (strcmp(in, "dashboard-logic") == 0 && hv_wit_func(world->exports[i], "render"))
+            snprintf(w->render_fn, sizeof w->render_fn, "%s.render", in);
     }
 }
 
@@ -170,42 +181,51 @@ static void fill_load_opts(hv_manager_t *m, worker_t *w)
     o->host_syncs_leds = 1;
 }
 
+static void load_done(worker_t *w);
+
 /* Starts loads on every worker in need and waits for them all. */
 static void run_loads(hv_manager_t *m, worker_t **need, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         fill_load_opts(m, need[i]);
-        manager__send(need[i], CMD_LOAD);
+        manager__send(need[i], CMD_LOAD, NULL, NULL);
     }
     for (size_t i = 0; i < n; i++) {
         worker_t *w = need[i];
         manager__wait(w);
-        if (w->rc != HV_OK) {
-            snprintf(w->last_error, sizeof w->last_error, "%.400s", w->err);
-            if (w->p != NULL) {
-                hv_log(w->name, HV_LOG_ERROR, "new version failed to start, keeping the old one: %s",
-                       w->err);
-            } else {
-                hv_log(w->name, HV_LOG_ERROR, "cannot start: %s", w->err);
-                w->status = ST_FAILED;
-            }
-            continue;
-        }
-        /* Swap: the new instance started, so it replaces the old. */
-        int reload = w->p != NULL;
-        hv_plugin_free(w->p);
-        w->p = w->loaded;
-        w->loaded = NULL;
-        w->status = ST_RUNNING;
-        w->exceptions = 0;
-        classify(w);
-        if (reload) {
-            w->reloads++;
-            hv_log(w->name, HV_LOG_INFO, "reloaded %s in %.0f ms (state kept)", w->path, w->ms);
+        load_done(w);
+        manager__release(w);
+    }
+}
+
+/* After a load: swap the new instance in, or keep the old one. */
+static void load_done(worker_t *w)
+{
+    if (w->rc != HV_OK) {
+        snprintf(w->last_error, sizeof w->last_error, "%.400s", w->err);
+        if (w->p != NULL) {
+            hv_log(w->name, HV_LOG_ERROR, "new version failed to start, keeping the old one: %s",
+                   w->err);
         } else {
-            hv_log(w->name, HV_LOG_INFO, "started %s (world %s) in %.0f ms", w->path,
-                   hv_plugin_world(w->p)->name, w->ms);
+            hv_log(w->name, HV_LOG_ERROR, "cannot start: %s", w->err);
+            w->status = ST_FAILED;
         }
+        return;
+    }
+    /* Swap: the new instance started, so it replaces the old. */
+    int reload = w->p != NULL;
+    hv_plugin_free(w->p);
+    w->p = w->loaded;
+    w->loaded = NULL;
+    w->status = ST_RUNNING;
+    w->exceptions = 0;
+    classify(w);
+    if (reload) {
+        w->reloads++;
+        hv_log(w->name, HV_LOG_INFO, "reloaded %s in %.0f ms (state kept)", w->path, w->ms);
+    } else {
+        hv_log(w->name, HV_LOG_INFO, "started %s (world %s) in %.0f ms", w->path,
+               hv_plugin_world(w->p)->name, w->ms);
     }
 }
 
@@ -254,9 +274,11 @@ void hv_manager_scan(hv_manager_t *m)
         if (w == NULL) {
             if (m->nworkers == MANAGER_MAX_PLUGINS || (w = worker_new(m, stem, path)) == NULL)
                 continue;
+            pthread_mutex_lock(&m->list_lock);
             w->next = m->workers;
             m->workers = w;
             m->nworkers++;
+            pthread_mutex_unlock(&m->list_lock);
             hv_log("host", HV_LOG_INFO, "found plugin %s", path);
         }
         w->seen = 1;
@@ -281,8 +303,10 @@ void hv_manager_scan(hv_manager_t *m)
             pw = &w->next;
             continue;
         }
+        pthread_mutex_lock(&m->list_lock);
         *pw = w->next;
         m->nworkers--;
+        pthread_mutex_unlock(&m->list_lock);
         hv_log("host", HV_LOG_INFO, "unloading plugin %s (file removed or plugin disabled)",
                w->name);
         worker_free(w);
@@ -304,6 +328,7 @@ int hv_manager_new(hv_engine_t *eng, hv_hal_t *hal, const hv_config_t *cfg, hv_m
     m->hal = hal;
     m->cfg = cfg;
     pthread_mutex_init(&m->readings_lock, NULL);
+    pthread_mutex_init(&m->list_lock, NULL);
     snprintf(m->state_dir, sizeof m->state_dir, "%s/state", cfg->data_dir);
     char tmp[sizeof m->state_dir];
     snprintf(tmp, sizeof tmp, "%s", cfg->data_dir);
@@ -311,6 +336,7 @@ int hv_manager_new(hv_engine_t *eng, hv_hal_t *hal, const hv_config_t *cfg, hv_m
         (mkdir(m->state_dir, 0755) != 0 && errno != EEXIST)) {
         snprintf(err, errlen, "%s: cannot create: %s", m->state_dir, strerror(errno));
         pthread_mutex_destroy(&m->readings_lock);
+        pthread_mutex_destroy(&m->list_lock);
         free(m);
         return HV_EIO;
     }
@@ -333,12 +359,15 @@ void hv_manager_free(hv_manager_t *m)
         return;
     while (m->workers) {
         worker_t *w = m->workers;
+        pthread_mutex_lock(&m->list_lock);
         m->workers = w->next;
+        pthread_mutex_unlock(&m->list_lock);
         worker_free(w);
     }
     if (m->inotify_fd >= 0)
         close(m->inotify_fd);
     pthread_mutex_destroy(&m->readings_lock);
+    pthread_mutex_destroy(&m->list_lock);
     free(m);
 }
 

@@ -30,8 +30,10 @@ typedef struct worker {
     hv_plugin_t *p;     /* NULL while failed or backing off */
     char poll_fn[96];   /* "bme680-logic.poll", or "" */
     char ui_fn[96];     /* "oled-logic.update", or "" */
+    char render_fn[96]; /* "dashboard-logic.render", or "" */
     /* the command channel to the worker thread */
     pthread_t th;
+    pthread_mutex_t call_mu; /* one command at a time: held from send to release */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int cmd, done;
@@ -66,12 +68,18 @@ struct hv_manager {
     size_t nworkers;
     uint64_t cycles;
     pthread_mutex_t readings_lock; /* readers (HTTP) vs the cycle */
+    pthread_mutex_t list_lock;     /* the worker list, for other threads */
+    void (*on_cycle)(void *ud, const char *readings_json);
+    void *on_cycle_ud;
 };
 
 int64_t manager__now_ms(void);
 const char *manager__status_name(int status);
-void manager__send(worker_t *w, int cmd);
+/* send takes the worker's call lock, wait waits for the command, release
+ * gives the lock back (after the caller is done with the results). */
+void manager__send(worker_t *w, int cmd, const char *fn, const char *arg);
 void manager__wait(worker_t *w);
+void manager__release(worker_t *w);
 /* Drops w's instance and schedules a restart with exponential backoff. */
 void manager__fail(worker_t *w, const char *why);
 
