@@ -3,9 +3,9 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps runtime build prepare plugins run test test-asan bench clean
+.PHONY: all deps runtime build prepare plugins web run test test-asan bench clean
 
-all: plugins
+all: plugins web
 
 deps:
 	@scripts/deps.sh
@@ -30,18 +30,25 @@ plugins: prepare
 	  $(BUILD)/harvester build "$$d" -o "plugins/$$(basename $$d).wasm" >/dev/null || exit 1; \
 	done
 
-run: plugins
+# Front-end assets from npm (uPlot), served locally under /static.
+web: web/node_modules/.package-lock.json
+web/node_modules/.package-lock.json: web/package.json
+	@cd web && npm install --no-audit --no-fund --silent
+	@mkdir -p web/static
+	@cp web/node_modules/uplot/dist/uPlot.iife.min.js web/node_modules/uplot/dist/uPlot.min.css web/static/
+
+run: plugins web
 	@$(BUILD)/harvester run --config config/host.toml
 
 $(ASAN_BUILD)/CMakeCache.txt:
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHV_SANITIZE=ON \
 	  -DHV_RUNTIME_DIR=$(abspath $(BUILD))/runtime >/dev/null
 
-test-asan: prepare $(ASAN_BUILD)/CMakeCache.txt
+test-asan: prepare web $(ASAN_BUILD)/CMakeCache.txt
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
 
-test: prepare
+test: prepare web
 	@$(MAKE) --no-print-directory test-asan
 	@cd $(BUILD) && ctest --output-on-failure
 

@@ -51,7 +51,8 @@ typedef struct {
     int led_spi_hz, uart_baud;
     char scenario[512]; /* sim: scenario file ("" none) */
     /* [daemon] */
-    char data_dir[512]; /* plugin state, status file */
+    char data_dir[512]; /* plugin state, status file, history.db */
+    int history_days;   /* raw readings kept; 5-minute aggregates forever */
     /* [plugins] */
     char plugins_dir[512];
     bool auto_load;

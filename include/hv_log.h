@@ -42,6 +42,10 @@ typedef struct {
  */
 size_t hv_log_read(const char *source, uint64_t after_seq, hv_log_entry_t *out, size_t max);
 
+/* Calls fn for every line kept (after the log's own lock is released, on
+ * the logging thread); NULL removes it. For live log streams. */
+void hv_log_set_hook(void (*fn)(void *ud, const hv_log_entry_t *e), void *ud);
+
 /* Drops every ring (tests). */
 void hv_log_reset(void);
 

@@ -29,7 +29,10 @@ void hv_store_close(hv_store_t *s);
  * [{"sensor_id", "plugin", "timestamp", "data": {...}}]: each numeric
  * member of data is a field ("temperature"); generic readings'
  * {"fields": [{"name","value"}]} become fields by name; nested objects are
- * flattened with '.' ("latency.hub"). Returns HV_OK once committed (with
+ * flattened with '.' ("latency.hub"); booleans are stored as 1/0; strings,
+ * nulls and other arrays are ignored. A point older than the raw points
+ * already deleted by hv_store_maintain is not stored again (its 5-minute
+ * aggregate is final). Returns HV_OK once committed (with
  * *ret_added = values newly stored, duplicates not counted), HV_EINVAL for
  * malformed JSON (message in err), HV_EIO for a database error.
  */

@@ -7,6 +7,7 @@ pkgs=(
   libcjson-dev                       # WIT values <-> JSON
   libgpiod-dev zlib1g-dev            # GPIO on the Pi; PNG of the simulated OLED
   libmicrohttpd-dev libsqlite3-dev   # HTTP API and dashboard; reading history
+  chromium                           # headless browser for tests/web/test_browser.mjs
   wabt                               # wasm2c: the AOT engine
   clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc  # CPython for wasm32-wasi
   python3.11 dpkg-dev xz-utils       # build python + `apt-get source`

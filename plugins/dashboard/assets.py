@@ -1,12 +1,18 @@
 """The page's stylesheet and script, inline: the dashboard must work on a
-cluster with no internet (no CDN, no web fonts).
+cluster with no internet (no CDN, no web fonts; uPlot comes from the
+daemon's /static/).
 
-The script keeps the page live: every POLL_MS it fetches /api/readings and
-updates the cards in place through their data attributes (see cards.py);
-the thresholds repeat readings.py's. Where the readings come from is the
-one function subscribe(), so moving to server-sent events is a local
-change. It never puts received text into innerHTML, only textContent.
+The script is in parts (script_*.py), joined here in order, with the
+start-up last: script_cards (readings into the cards), script_live (events
+or polling, buzzer, logs), script_history (uPlot charts), script_board
+(OLED and LED previews). It never puts received text into innerHTML,
+only textContent.
 """
+
+from script_board import BOARD_JS
+from script_cards import CARDS_JS
+from script_history import HISTORY_JS
+from script_live import LIVE_JS
 
 CSS = """
 :root{--bg:#0d1117;--panel:#161b22;--line:#30363d;--fg:#c9d1d9;--dim:#8b949e;
@@ -56,209 +62,55 @@ table{width:100%;border-collapse:collapse}td{padding:.15rem 0}td+td{text-align:r
 .offline .dot{background:var(--red)}
 .notice{background:var(--panel);border:1px solid var(--yellow);border-radius:8px;
 padding:.6rem .9rem;margin:1rem 0 0}
+#conn{text-transform:uppercase;letter-spacing:.08em}
+#conn[data-state=live]{color:var(--green)}#conn[data-state=reconnecting]{color:var(--orange)}
+#conn[data-state=polling]{color:var(--yellow)}#conn[data-state=offline]{color:var(--red)}
+.controls{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;margin-bottom:.5rem}
+select{font:inherit;background:var(--bg);color:var(--fg);border:1px solid var(--line);
+border-radius:6px;padding:.45rem .6rem;min-height:2.6rem;flex:1 1 14rem;max-width:100%}
+button[aria-pressed=true]{border-color:var(--accent);color:var(--accent)}
+.chart{min-height:180px;overflow:hidden}
+.u-legend{font-size:12px;color:var(--fg)}.u-select{background:rgba(88,166,255,.15)}
+#board{grid-template-columns:repeat(auto-fill,minmax(min(100%,420px),1fr))}
+.oled{width:100%;max-width:384px;aspect-ratio:2/1;background:#000;border:1px solid var(--line);
+border-radius:4px;overflow:hidden}
+.oled img{display:block;width:100%;height:100%;image-rendering:crisp-edges;
+image-rendering:pixelated}
+.leds{display:flex;flex-wrap:wrap;gap:.45rem;padding:.4rem 0;min-height:2.2rem}
+.leds i{width:1.35rem;height:1.35rem;border-radius:50%;background:#000;
+border:1px solid var(--line);box-shadow:0 0 .5rem currentColor}
+.leds i.off{box-shadow:none}
 @media (max-width:520px){body{font-size:13px}main{padding:0 .6rem 1.5rem}.big{font-size:1.45rem}}
 """
 
-JS = r"""
-"use strict";
-const POLL_MS = 3000, LOG_MS = 5000, DASH = "\u2014";
-const $ = (sel) => document.querySelector(sel);
-const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-const isNum = (v) => typeof v === "number" && isFinite(v);
-
-// ---- thresholds: the same tables as readings.py --------------------------
-const IAQ = [[50, "excellent", "Excellent"], [100, "good", "Good"],
-             [150, "moderate", "Moderate"], [200, "poor", "Poor"]];
-function iaqState(d) {
-  if (d["iaq-accuracy"] === "calibrating" || d.iaq === 0) return ["calibrating", "Calibrating"];
-  if (!isNum(d.iaq)) return ["none", DASH];
-  const hit = IAQ.find(([limit]) => d.iaq <= limit);
-  return hit ? [hit[1], hit[2]] : ["bad", "Bad"];
-}
-const STATES = {
-  iaq: (d) => iaqState(d)[0],
-  temp: (d) => !isNum(d.temperature) ? "none" : d.temperature >= 30 ? "hot"
-    : d.temperature <= 15 ? "cold" : d.temperature > 25 ? "warm" : "ok",
-  hum: (d) => !isNum(d.humidity) ? "none" : d.humidity > 70 ? "high"
-    : d.humidity < 25 ? "low" : "ok",
-  cpu: (d) => !isNum(d["cpu-temp"]) ? "none" : d["cpu-temp"] > 75 ? "hot"
-    : d["cpu-temp"] > 60 ? "warm" : "ok",
-};
-
-// ---- formatting -----------------------------------------------------------
-function plain(v) {
-  if (isNum(v)) return String(Number(v.toPrecision(6)));
-  return v === null || v === undefined ? DASH : String(v);
-}
-function uptime(s) {
-  const m = Math.floor(s / 60), d = Math.floor(m / 1440), h = Math.floor(m / 60) % 24;
-  return d ? `${d}d ${h}h ${m % 60}m` : `${h}h ${m % 60}m`;
-}
-function age(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.floor(s / 60)} min ago`
-    : s < 86400 ? `${Math.floor(s / 3600)} h ago` : `${Math.floor(s / 86400)} d ago`;
-}
-function format(el, data) {
-  const v = data[el.dataset.f];
-  if (el.dataset.fmt === "iaq" && iaqState(data)[0] === "calibrating") return "\u2026";
-  if (el.dataset.d === undefined && el.dataset.fmt !== "uptime") return plain(v);
-  if (!isNum(v)) return DASH;
-  if (el.dataset.fmt === "uptime") return uptime(v);
-  return (v * Number(el.dataset.scale || 1)).toFixed(Number(el.dataset.d));
-}
-function setState(el, prefix, state) {
-  for (const c of Array.from(el.classList)) if (c.startsWith(prefix + "-")) el.classList.remove(c);
-  el.classList.add(prefix + "-" + state);
-}
-
-// ---- applying readings ----------------------------------------------------
-const byData = (attr, value) => $$(`[data-${attr}]`).find((el) => el.getAttribute(`data-${attr}`) === value);
-
-function updateCard(card, data) {
-  for (const el of $$("[data-f]", card)) el.textContent = format(el, data);
-  for (const el of $$("[data-c]", card)) setState(el, el.dataset.c, STATES[el.dataset.c](data));
-  for (const el of $$("[data-iaq-label]", card)) el.textContent = iaqState(data)[1];
-  const fields = Array.isArray(data.fields) ? data.fields : [];
-  for (const el of $$("[data-field]", card)) {
-    const f = fields.find((x) => x && String(x.name) === el.dataset.field);
-    if (f) el.textContent = plain(f.value);
-  }
-  const bar = card.querySelector("[data-bar]");
-  if (bar && isNum(data["memory-used-mb"]) && data["memory-total-mb"] > 0)
-    bar.style.width = Math.min(100, Math.max(0,
-      Math.round(100 * data["memory-used-mb"] / data["memory-total-mb"]))) + "%";
-}
-
-function latencyRows(readings) {
-  const rows = [];
-  for (const r of readings) {
-    const lat = r.data.latency;
-    if (!lat || typeof lat !== "object" || Array.isArray(lat)) continue;
-    const node = String(r.sensor_id || "").split(":")[0];
-    for (const [host, v] of Object.entries(lat)) {
-      const ms = v && typeof v === "object" ? (v.ms ?? v.latency_ms) : v;
-      rows.push([`${node} \u2192 ${host}`,
-                 isNum(ms) ? `${ms.toFixed(1)} ms` : ms === null || ms === false ? "unreachable" : DASH]);
-    }
-  }
-  return rows.length ? rows : [[DASH]];
-}
-function renderLatency(readings) {
-  const body = $("#latency");
-  if (!body) return;
-  body.replaceChildren(...latencyRows(readings).map((cells) => {
-    const tr = document.createElement("tr");
-    for (const text of cells) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      if (cells.length === 1) td.colSpan = 2;
-      tr.append(td);
-    }
-    return tr;
-  }));
-}
-
-function apply(payload) {
-  const list = Array.isArray(payload) ? payload : (payload && payload.readings) || [];
-  const readings = list.filter((r) => r && typeof r === "object" && r.data && typeof r.data === "object");
-  const lastSeen = new Map();
-  let unknown = false;
-  for (const r of readings) {
-    const sid = String(r.sensor_id || ""), node = sid.split(":")[0];
-    lastSeen.set(node, Math.max(lastSeen.get(node) || 0, Number(r.timestamp) || 0));
-    const isMonitor = "cpu-temp" in r.data;
-    const card = isMonitor ? byData("node", node) : byData("sid", sid);
-    if (card) updateCard(card, r.data); else unknown = true;
-  }
-  for (const [node, ts] of lastSeen) {
-    const card = byData("node", node);
-    const seen = card && card.querySelector("[data-ts]");
-    if (seen) seen.dataset.ts = String(ts); else unknown = true;
-  }
-  renderLatency(readings);
-  refreshAges();
-  $("#newer").hidden = !unknown;
-  setStatus(true, "live \u00b7 " + new Date().toLocaleTimeString());
-}
-
-function refreshAges() {
-  for (const el of $$("[data-ts]")) {
-    const ts = Number(el.dataset.ts);
-    el.textContent = ts > 0 ? age(Date.now() - ts) : DASH;
-  }
-}
-function setStatus(ok, text) {
-  $("#status").classList.toggle("offline", !ok);
-  $("#status-text").textContent = text;
-}
-
-// ---- where readings come from: swap this for EventSource("/api/events") ----
-function subscribe(onReadings, onError) {
-  async function tick() {
-    try {
-      const res = await fetch("/api/readings", {cache: "no-store"});
-      if (!res.ok) throw new Error("HTTP " + res.status);
-      onReadings(await res.json());
-    } catch (err) {
-      onError(err);
-    } finally {
-      setTimeout(tick, POLL_MS);
-    }
-  }
-  setTimeout(tick, POLL_MS);
-}
-
-// ---- buzzer ---------------------------------------------------------------
-async function buzz(pattern) {
-  const out = $("#buzzer-status");
-  out.textContent = pattern + "\u2026";
-  try {
-    const res = await fetch("/api/buzzer", {method: "POST",
-      headers: {"Content-Type": "application/json"}, body: JSON.stringify({pattern})});
-    out.textContent = res.ok ? `${pattern}: sent` : `${pattern}: failed (HTTP ${res.status})`;
-  } catch (err) {
-    out.textContent = `${pattern}: failed (${err.message})`;
-  }
-}
-
-// ---- logs -----------------------------------------------------------------
-let logNode = null;
-function logText(body) {
-  let lines = body;
-  try { lines = JSON.parse(body); } catch (e) { return body; }
-  if (lines && !Array.isArray(lines)) lines = lines.lines || lines.logs || lines.entries || [];
-  if (!Array.isArray(lines)) return String(body);
-  return lines.map((l) => typeof l === "string" ? l : [l.time_ms ? new Date(l.time_ms)
-    .toLocaleTimeString() : "", l.level, l.source, l.text ?? l.message]
-    .filter((x) => x !== undefined && x !== "").join(" ")).join("\n") || "(empty)";
-}
-async function showLogs(node) {
-  const view = $("#log-view");
-  try {
-    const res = await fetch("/api/logs?node=" + encodeURIComponent(node), {cache: "no-store"});
-    if (!res.ok) throw new Error("HTTP " + res.status);
-    const text = logText(await res.text());
-    if (logNode === node) {
-      const atEnd = view.scrollTop + view.clientHeight >= view.scrollHeight - 4;
-      view.textContent = text;
-      if (atEnd) view.scrollTop = view.scrollHeight;
-    }
-  } catch (err) {
-    if (logNode === node) view.textContent = `Could not load ${node}'s log (${err.message}).`;
-  }
-}
-function pickLog(tab) {
-  for (const t of $$("[data-log-node]")) t.setAttribute("aria-selected", String(t === tab));
-  logNode = tab.dataset.logNode;
-  $("#log-view").textContent = "Loading\u2026";
-  showLogs(logNode);
-}
-
+START_JS = r"""
 // ---- start ----------------------------------------------------------------
 for (const b of $$("[data-pattern]")) b.addEventListener("click", () => buzz(b.dataset.pattern));
-for (const t of $$("[data-log-node]")) t.addEventListener("click", () => pickLog(t));
+$("#log-tabs").addEventListener("click", (ev) => {
+  const tab = ev.target.closest("[data-log-node]");
+  if (tab) pickLog(tab);
+});
+for (const b of $$("[data-range]")) b.addEventListener("click", () => pickRange(b));
+$("#series").addEventListener("change", (ev) => pickSeries(Number(ev.target.value)));
+$("#series").addEventListener("focus", () => {
+  if (Date.now() - hist.seriesAt > SERIES_RETRY_MS) loadSeries();
+});
+readingHooks.push(followHistory, refreshLeds);
+window.addEventListener("resize", () => requestAnimationFrame(resizeChart));
+document.addEventListener("visibilitychange", refreshOled);
 setInterval(refreshAges, 1000);
-setInterval(() => { if (logNode && !document.hidden) showLogs(logNode); }, LOG_MS);
-subscribe(apply, (err) => setStatus(false, `offline (${err.message}) \u00b7 retrying`));
+setInterval(refreshOled, OLED_MS);
+setInterval(() => { if (!live && logNode && !document.hidden) showLogs(logNode); }, LOG_MS);
+fetchReadingsOnce();
+setTimeout(pollReadings, POLL_MS);
+refreshOled();
+refreshLeds();
+loadSeries();
+whoAmI().then((node) => {
+  localNode = node;
+  if (node && !logNode) pickLog(addLogTab(node));
+  if (typeof EventSource === "function") connectEvents(); else setConn("polling");
+});
 """
+
+JS = "".join((CARDS_JS, LIVE_JS, HISTORY_JS, BOARD_JS, START_JS))

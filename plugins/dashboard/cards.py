@@ -9,6 +9,8 @@ attributes, so live updates change text in place without re-rendering:
 ``data-f`` (which field of the reading's data), ``data-d`` (decimals),
 ``data-scale``, ``data-c`` (which threshold colours the element: temp,
 hum, iaq, cpu), ``data-sid`` / ``data-node`` on cards, ``data-ts`` on ages.
+The history, OLED and LED panels are empty frames the script fills from
+the API (/api/series and /api/history, /api/oled.png, /api/leds).
 """
 
 from html import escape
@@ -20,6 +22,11 @@ from readings import (NO_VALUE, Reading, age, cpu_state, fixed, hum_state, iaq_s
 ROLE_LABELS = {"hub": "HUB", "spoke": "SPOKE", "zero": "PI ZERO"}
 ROLE_ORDER = {"hub": 0, "spoke": 1, "zero": 2}
 BUZZER_BUTTONS = (("single", "BEEP"), ("triple", "BEEP x3"), ("long", "LONG"))
+# History ranges: (label, span in ms, step in ms). An hour of raw points;
+# longer spans as min/max/mean buckets, so a week is ~2000 points, not 600k.
+HOUR_MS = 3_600_000
+HISTORY_RANGES = (("1 h", HOUR_MS, 0), ("24 h", 24 * HOUR_MS, 60_000),
+                  ("7 d", 7 * 24 * HOUR_MS, 300_000))
 
 
 def esc(value: Any) -> str:
@@ -170,6 +177,33 @@ def log_panel(nodes: list[str]) -> str:
     tabs = "".join(f'<button type="button" class="tab" role="tab" aria-selected="false" '
                    f'data-log-node="{esc(node)}">{esc(node)}</button>' for node in nodes)
     hint = "Pick a node to see its log." if nodes else "No nodes yet."
-    return (f'<section class="card wide"><h3>Logs<small>per node</small></h3>'
-            f'<div class="tabs" role="tablist">{tabs}</div>'
+    return (f'<section class="card wide"><h3>Logs<small>per node, live</small></h3>'
+            f'<div class="tabs" role="tablist" id="log-tabs">{tabs}</div>'
             f'<pre id="log-view">{hint}</pre></section>')
+
+
+def history_panel() -> str:
+    """A series picker, the range buttons and the chart's frame."""
+    ranges = "".join(f'<button type="button" data-range="{span}" data-step="{step}" '
+                     f'aria-pressed="{"true" if i == 0 else "false"}">{label}</button>'
+                     for i, (label, span, step) in enumerate(HISTORY_RANGES))
+    return ('<section class="card wide" id="history"><h3>Sensor history'
+            '<small id="history-mode">raw points</small></h3>'
+            '<div class="controls"><select id="series" aria-label="Series">'
+            '<option value="">loading series\u2026</option></select>'
+            f'<div class="buttons" role="group" aria-label="Range">{ranges}</div></div>'
+            '<div id="chart" class="chart"></div>'
+            '<p class="dim" id="chart-note" role="status"></p></section>')
+
+
+def oled_panel() -> str:
+    """The OLED's 128x64 picture, scaled up pixel for pixel by the script."""
+    return ('<section class="card"><h3>OLED<small>SSD1306 preview</small></h3>'
+            '<div class="oled" id="oled" role="img" aria-label="OLED display"></div>'
+            '<p class="dim" id="oled-note" role="status"></p></section>')
+
+
+def leds_panel() -> str:
+    return ('<section class="card"><h3>LED strip<small id="leds-count">WS2812B</small></h3>'
+            '<div class="leds" id="leds" role="img" aria-label="LED strip colours"></div>'
+            '<p class="dim" id="leds-note" role="status"></p></section>')

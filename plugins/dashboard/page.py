@@ -4,8 +4,9 @@ import time
 from typing import Any
 
 from assets import CSS, JS
-from cards import (buzzer_panel, dht22_card, bme680_card, esc, generic_card, latency_panel,
-                   log_panel, node_card, node_sort_key, other_card, placeholder)
+from cards import (buzzer_panel, dht22_card, bme680_card, esc, generic_card, history_panel,
+                   latency_panel, leds_panel, log_panel, node_card, node_sort_key, oled_panel,
+                   other_card, placeholder)
 from readings import Reading, kind, node_of, parse, timestamp
 
 TITLE = "HARVESTER OS"
@@ -23,10 +24,13 @@ SENSOR_CARDS = {"dht22": dht22_card, "bme680": bme680_card, "generic": generic_c
 def header(readings: list[Reading], nodes: list[str], now_ms: float) -> str:
     clock = time.strftime("%H:%M:%S UTC", time.gmtime(now_ms / 1000))
     counts = f"{len(nodes)} node{'s' * (len(nodes) != 1)} \u00b7 {len(readings)} readings"
+    # The badge tells how the page keeps up: live (events), reconnecting,
+    # polling (no EventSource) or offline; the script keeps it current.
     return (f"<header><h1>{TITLE}</h1>"
             f'<span class="status" id="status"><i class="dot"></i>'
+            f'<span class="badge" id="conn" data-state="connecting">connecting</span>'
             f'<span id="status-text">rendered {clock}</span></span>'
-            f'<span class="dim">{counts}</span></header>')
+            f'<span class="dim" id="counts">{counts}</span></header>')
 
 
 def sensor_section(kinds: list[tuple[str, Reading]]) -> str:
@@ -36,7 +40,7 @@ def sensor_section(kinds: list[tuple[str, Reading]]) -> str:
         mine = [SENSOR_CARDS[k](r) for k, r in kinds if k == wanted]
         cards += mine or [placeholder(title)]
     cards += [SENSOR_CARDS[k](r) for k, r in kinds if k in ("generic", "other")]
-    return section("Sensors", "".join(cards))
+    return section("Sensors", "".join(cards), "sensors")
 
 
 def node_section(kinds: list[tuple[str, Reading]], nodes: list[str], now_ms: float) -> str:
@@ -49,7 +53,7 @@ def node_section(kinds: list[tuple[str, Reading]], nodes: list[str], now_ms: flo
         if k == "pi-monitor" and (node not in monitor or ts >= timestamp(monitor[node])):
             monitor[node] = r
     cards = [node_card(node, monitor.get(node), last_seen[node], now_ms) for node in nodes]
-    return section("Nodes", "".join(cards))
+    return section("Nodes", "".join(cards), "nodes")
 
 
 def latency_rows(readings: list[Reading]) -> list[tuple[str, str, Any]]:
@@ -61,21 +65,26 @@ def latency_rows(readings: list[Reading]) -> list[tuple[str, str, Any]]:
     return rows
 
 
-def section(title: str, body: str) -> str:
-    return f'<h2>{esc(title)}</h2><div class="grid">{body}</div>'
+def section(title: str, body: str, grid_id: str = "") -> str:
+    """A titled grid; the script re-renders the grids with an id in place
+    when new sensors or nodes appear."""
+    id_attr = f' id="{grid_id}"' if grid_id else ""
+    return f'<h2>{esc(title)}</h2><div class="grid"{id_attr}>{body}</div>'
 
 
 def render_page(sensor_data: str, now_ms: float) -> str:
     readings, message = parse(sensor_data)
     kinds = [(kind(r), r) for r in readings]  # classified once: the page is rendered often
     nodes = sorted({node_of(r) for r in readings}, key=node_sort_key)
-    notice = f'<p class="notice" role="status">{esc(message)}</p>' if message else ""
+    notice = f'<p class="notice" id="message" role="status">{esc(message)}</p>' if message else ""
     parts = [
         HEAD, header(readings, nodes, now_ms), "<main>", notice,
         '<p class="notice" id="newer" hidden>New sensors or nodes have appeared: '
         '<a href="">reload</a> to see them.</p>',
         sensor_section(kinds),
         node_section(kinds, nodes, now_ms),
+        section("History", history_panel()),
+        section("Board", oled_panel() + leds_panel(), "board"),
         section("Cluster", latency_panel(latency_rows(readings)) + buzzer_panel()
                 + log_panel(nodes)),
         "</main>", FOOT,

@@ -12,8 +12,250 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hv_http.h"
 #include "hv_log.h"
 #include "hv_manager.h"
+#include "hv_store.h"
+
+#include <cjson/cJSON.h>
+
+typedef struct {
+    hv_manager_t *m;
+    hv_hal_t *hal;
+    int sim;
+    hv_store_t *store;
+    hv_http_t *http;
+    pthread_mutex_t remote_lock;
+    cJSON *remote; /* node id -> its latest readings (pushed by spokes) */
+} web_t;
+
+/* ---- what the HTTP server asks of the daemon ----------------------------- */
+
+static char *web_readings(void *ud)
+{
+    web_t *w = ud;
+    char *local = hv_manager_readings_json(w->m);
+    cJSON *all = local ? cJSON_Parse(local) : NULL;
+    free(local);
+    if (all == NULL)
+        return NULL;
+    pthread_mutex_lock(&w->remote_lock);
+    cJSON *node;
+    cJSON_ArrayForEach(node, w->remote)
+    {
+        cJSON *r;
+        cJSON_ArrayForEach(r, node) cJSON_AddItemToArray(all, cJSON_Duplicate(r, 1));
+    }
+    pthread_mutex_unlock(&w->remote_lock);
+    char *s = cJSON_PrintUnformatted(all);
+    cJSON_Delete(all);
+    return s;
+}
+
+static char *web_plugins(void *ud) { return hv_manager_status_json(((web_t *)ud)->m); }
+
+static char *web_render(void *ud, const char *readings)
+{
+    return hv_manager_render_dashboard(((web_t *)ud)->m, readings);
+}
+
+static int web_buzz(void *ud, unsigned count, unsigned on_ms, unsigned off_ms, char *err,
+                    size_t errlen)
+{
+    web_t *w = ud;
+    int rc = w->hal->ops->buzz(w->hal, count, on_ms, off_ms);
+    if (rc != HV_OK)
+        snprintf(err, errlen, "buzzer: %s", hv_strerror(rc));
+    else
+        hv_log("host", HV_LOG_INFO, "buzzer: %u x %u ms", count, on_ms);
+    return rc;
+}
+
+/* A spoke's push: {"node_id": "...", "readings": [...], "logs": [...]}. Its
+ * readings join /api/readings and the history; its logs join the rings
+ * under "node/source". (Store-and-forward and latency are the cluster's.) */
+static int web_push(void *ud, const char *json, size_t len, char *err, size_t errlen)
+{
+    web_t *w = ud;
+    cJSON *body = cJSON_ParseWithLength(json, len);
+    cJSON *node = cJSON_GetObjectItemCaseSensitive(body, "node_id");
+    cJSON *readings = cJSON_GetObjectItemCaseSensitive(body, "readings");
+    if (!cJSON_IsString(node) || !cJSON_IsArray(readings) || strlen(node->valuestring) > 63) {
+        cJSON_Delete(body);
+        snprintf(err, errlen, "expected {\"node_id\": string, \"readings\": array}");
+        return HV_EINVAL;
+    }
+    char *text = cJSON_PrintUnformatted(readings);
+    size_t added = 0;
+    int rc = text && w->store ? hv_store_add_json(w->store, text, strlen(text), &added, err, errlen)
+                              : HV_OK;
+    free(text);
+    if (rc == HV_OK) {
+        pthread_mutex_lock(&w->remote_lock);
+        cJSON_DeleteItemFromObjectCaseSensitive(w->remote, node->valuestring);
+        cJSON_AddItemToObject(w->remote, node->valuestring, cJSON_DetachItemViaPointer(body, readings));
+        pthread_mutex_unlock(&w->remote_lock);
+        cJSON *logs = cJSON_GetObjectItemCaseSensitive(body, "logs"), *l;
+        cJSON_ArrayForEach(l, logs)
+        {
+            cJSON *src = cJSON_GetObjectItemCaseSensitive(l, "source");
+            cJSON *txt = cJSON_GetObjectItemCaseSensitive(l, "text");
+            cJSON *lvl = cJSON_GetObjectItemCaseSensitive(l, "level");
+            if (cJSON_IsString(txt)) {
+                char source[128];
+                snprintf(source, sizeof source, "%s/%s", node->valuestring,
+                         cJSON_IsString(src) ? src->valuestring : "host");
+                hv_log_line(source, cJSON_IsNumber(lvl) ? lvl->valueint : HV_LOG_INFO,
+                            txt->valuestring);
+            }
+        }
+    }
+    cJSON_Delete(body);
+    return rc;
+}
+
+static uint8_t *web_oled(void *ud, size_t *ret_len)
+{
+    web_t *w = ud;
+    uint8_t *png = NULL;
+    return w->sim && hv_hal_sim_oled_png(w->hal, &png, ret_len) == HV_OK ? png : NULL;
+}
+
+static char *web_leds(void *ud)
+{
+    web_t *w = ud;
+    if (!w->sim)
+        return NULL;
+    cJSON *a = cJSON_CreateArray();
+    for (unsigned i = 0; i < w->hal->nleds; i++) {
+        char hex[8];
+        snprintf(hex, sizeof hex, "#%06x", hv_hal_sim_led(w->hal, i));
+        cJSON_AddItemToArray(a, cJSON_CreateString(hex));
+    }
+    char *s = cJSON_PrintUnformatted(a);
+    cJSON_Delete(a);
+    return s;
+}
+
+/* Prometheus lines per plugin, from the manager's status. */
+static char *web_metrics(void *ud)
+{
+    web_t *w = ud;
+    char *status = hv_manager_status_json(w->m);
+    cJSON *all = status ? cJSON_Parse(status) : NULL;
+    free(status);
+    size_t cap = 4096, len = 0;
+    char *out = malloc(cap);
+    if (out == NULL) {
+        cJSON_Delete(all);
+        return NULL;
+    }
+    out[0] = '\0';
+    static const char *const keys[][2] = {{"polls", "harvester_plugin_polls_total"},
+                                          {"last_poll_ms", "harvester_plugin_last_poll_ms"},
+                                          {"restarts", "harvester_plugin_restarts_total"},
+                                          {"reloads", "harvester_plugin_reloads_total"}};
+    cJSON *p;
+    cJSON_ArrayForEach(p, all)
+    {
+        cJSON *name = cJSON_GetObjectItem(p, "name");
+        for (size_t k = 0; k < 4 && cJSON_IsString(name); k++) {
+            cJSON *v = cJSON_GetObjectItem(p, keys[k][0]);
+            if (len + 256 > cap) {
+                char *nb = realloc(out, cap *= 2);
+                if (nb == NULL)
+                    break;
+                out = nb;
+            }
+            len += (size_t)snprintf(out + len, cap - len, "%s{plugin=\"%s\"} %g\n", keys[k][1],
+                                    name->valuestring, cJSON_IsNumber(v) ? v->valuedouble : 0);
+        }
+    }
+    cJSON_Delete(all);
+    return out;
+}
+
+/* Every cycle: readings into the history and to SSE clients. */
+static void web_on_cycle(void *ud, const char *readings)
+{
+    web_t *w = ud;
+    char err[256];
+    size_t added;
+    if (w->store && hv_store_add_json(w->store, readings, strlen(readings), &added, err, sizeof err))
+        hv_log("host", HV_LOG_WARN, "history: %s", err);
+    if (w->http)
+        hv_http_publish(w->http, "reading", readings);
+}
+
+static void web_on_log(void *ud, const hv_log_entry_t *e)
+{
+    web_t *w = ud;
+    if (w->http == NULL)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+    cJSON_AddNumberToObject(o, "time", (double)e->time_ms);
+    cJSON_AddStringToObject(o, "level", hv_log_level_name(e->level));
+    cJSON_AddStringToObject(o, "source", e->source);
+    cJSON_AddStringToObject(o, "text", e->text);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (s)
+        hv_http_publish(w->http, "log", s);
+    free(s);
+}
+
+/* Opens the history and starts the HTTP server; logs and carries on
+ * without them on failure (the sensors matter more than the page). */
+static void web_start(web_t *w, const hv_config_t *cfg)
+{
+    char path[700], err[512], web_dir[600];
+    pthread_mutex_init(&w->remote_lock, NULL);
+    w->remote = cJSON_CreateObject();
+    snprintf(path, sizeof path, "%s/history.db", cfg->data_dir);
+    if (hv_store_open(path, (uint32_t)cfg->history_days, &w->store, err, sizeof err) != HV_OK) {
+        hv_log("host", HV_LOG_ERROR, "history disabled: %s", err);
+        w->store = NULL;
+    }
+    const char *data = getenv("HARVESTER_DATA_DIR");
+    snprintf(web_dir, sizeof web_dir, "%s/web/static", data && *data ? data : HV_SOURCE_DIR);
+    hv_http_opts_t o = {0};
+    o.bind = cfg->http_bind;
+    o.port = cfg->http_port;
+    o.token = cfg->http_token;
+    o.node_id = cfg->node_id;
+    o.role = cfg->role;
+    o.static_dir = web_dir;
+    o.store = w->store;
+    o.ud = w;
+    o.readings_json = web_readings;
+    o.plugins_json = web_plugins;
+    o.render_dashboard = web_render;
+    o.buzz = web_buzz;
+    o.push = web_push;
+    o.oled_png = web_oled;
+    o.leds_json = web_leds;
+    o.metrics_text = web_metrics;
+    if (hv_http_start(&o, &w->http, err, sizeof err) != HV_OK) {
+        hv_log("host", HV_LOG_ERROR, "HTTP server not started: %s", err);
+        w->http = NULL;
+    } else {
+        hv_log("host", HV_LOG_INFO, "dashboard on http://%s:%d/",
+               strcmp(cfg->http_bind, "0.0.0.0") == 0 ? "localhost" : cfg->http_bind,
+               hv_http_port(w->http));
+    }
+    hv_manager_on_cycle(w->m, web_on_cycle, w);
+    hv_log_set_hook(web_on_log, w);
+}
+
+static void web_stop(web_t *w)
+{
+    hv_log_set_hook(NULL, NULL);
+    hv_http_stop(w->http);
+    hv_store_close(w->store);
+    cJSON_Delete(w->remote);
+    pthread_mutex_destroy(&w->remote_lock);
+}
 
 typedef struct {
     int sfd;
@@ -108,7 +350,14 @@ int cli__cmd_run(int argc, char **argv)
         hv_log("host", HV_LOG_INFO, "harvester %s: node %s (%s), config %s, plugins in %s, "
                "every %u s, backend %s", HV_VERSION, cfg->node_id, cfg->role,
                r.path ? r.path : "(defaults)", cfg->plugins_dir, cfg->interval_s, cfg->backend);
+        static web_t web;
+        web.m = r.m;
+        web.hal = hal;
+        web.sim = !linux_hal;
+        web_start(&web, cfg);
         hv_manager_run(r.m, &r.stop, r.sfd, on_signal, &r);
+        hv_manager_on_cycle(r.m, NULL, NULL);
+        web_stop(&web);
         hv_manager_free(r.m);
         hv_log("host", HV_LOG_INFO, "stopped");
     }

@@ -112,6 +112,7 @@ static const field_t hardware_fields[] = {
     {NULL, F_INT, 0, 0, 0, NULL}};
 static const field_t daemon_fields[] = {
     {"data_dir", F_STR, 0, sizeof(((hv_config_t *)0)->data_dir) - 1, OFF(data_dir), NULL},
+    {"history_days", F_INT, 1, 3650, OFF(history_days), NULL},
     {NULL, F_INT, 0, 0, 0, NULL}};
 
 /* Checks one value against its field and stores it. */
@@ -421,6 +422,7 @@ void hv_config_defaults(hv_config_t *cfg)
     cfg->uart_baud = 9600;
     snprintf(cfg->gpiochip, sizeof cfg->gpiochip, "/dev/gpiochip0");
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
+    cfg->history_days = 7;
     snprintf(cfg->plugins_dir, sizeof cfg->plugins_dir, "plugins");
     cfg->default_memory_mb = 64;
     cfg->default_deadline_ms = 5000;

@@ -23,6 +23,16 @@ static size_t nsources;
 static size_t ring_cap = 500;
 static int min_level = HV_LOG_INFO;
 static uint64_t next_seq = 1;
+static void (*hook)(void *ud, const hv_log_entry_t *e);
+static void *hook_ud;
+
+void hv_log_set_hook(void (*fn)(void *ud, const hv_log_entry_t *e), void *ud)
+{
+    pthread_mutex_lock(&lock);
+    hook = fn;
+    hook_ud = ud;
+    pthread_mutex_unlock(&lock);
+}
 
 static const char *const level_names[] = {"trace", "debug", "info", "warn", "error"};
 /* syslog priorities: debug 7, info 6, warning 4, err 3 */
@@ -78,6 +88,10 @@ void hv_log_line(const char *source, int level, const char *msg)
     clock_gettime(CLOCK_REALTIME, &ts);
     pthread_mutex_lock(&lock);
     source_t *s = find_source(source);
+    hv_log_entry_t copy;
+    int have_copy = 0;
+    void (*fn)(void *, const hv_log_entry_t *) = hook;
+    void *fn_ud = hook_ud;
     if (s->ring == NULL)
         s->ring = calloc(ring_cap, sizeof *s->ring);
     if (s->ring != NULL) {
@@ -93,10 +107,16 @@ void hv_log_line(const char *source, int level, const char *msg)
         e->level = level;
         snprintf(e->source, sizeof e->source, "%s", source);
         snprintf(e->text, sizeof e->text, "%s", msg);
+        if (fn != NULL) {
+            copy = *e;
+            have_copy = 1;
+        }
     }
     /* One write per line so concurrent lines never interleave. */
     fprintf(stderr, "<%d>%s: %s\n", priorities[level], source, msg);
     pthread_mutex_unlock(&lock);
+    if (have_copy)
+        fn(fn_ud, &copy);
 }
 
 void hv_log(const char *source, int level, const char *fmt, ...)
