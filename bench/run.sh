@@ -33,3 +33,16 @@ if cmake --build "$build" --target bench_seed hv_native >/dev/null; then
 else
   echo "(skipped: cannot build bench_seed and hv_native in $build)"
 fi
+echo "== HTTP: GET /api/readings (50 sensors), server pinned to one core =="
+if command -v wrk >/dev/null; then
+  fifo=$(mktemp -u); mkfifo "$fifo"
+  taskset -c 0 "$build/bench/bench_http" serve < "$fifo" > "$fifo.port" & srv=$!
+  exec 9> "$fifo"
+  for _ in $(seq 50); do [ -s "$fifo.port" ] && break; sleep 0.1; done
+  taskset -c 1 wrk -t1 -c50 -d8s "http://127.0.0.1:$(cat "$fifo.port")/api/readings" | grep -E "Requests/sec|Latency"
+  exec 9>&-; wait $srv; rm -f "$fifo" "$fifo.port"
+else
+  echo "wrk not installed (apt-get install wrk)"
+fi
+echo "== HTTP: SSE fan-out =="
+"$build/bench/bench_http" sse 100 50
