@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -27,7 +28,15 @@ typedef struct {
     hv_http_t *http;
     pthread_mutex_t remote_lock;
     cJSON *remote; /* node id -> its latest readings (pushed by spokes) */
+    int64_t maintained_ms; /* last history fold/retention pass */
 } web_t;
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- what the HTTP server asks of the daemon ----------------------------- */
 
@@ -183,6 +192,14 @@ static void web_on_cycle(void *ud, const char *readings)
     size_t added;
     if (w->store && hv_store_add_json(w->store, readings, strlen(readings), &added, err, sizeof err))
         hv_log("host", HV_LOG_WARN, "history: %s", err);
+    /* Every 10 minutes: fold old raw points into 5-minute aggregates and
+     * apply the retention. */
+    int64_t now = wall_ms();
+    if (w->store && now - w->maintained_ms > 10 * 60 * 1000) {
+        if (hv_store_maintain(w->store, now) != HV_OK)
+            hv_log("host", HV_LOG_WARN, "history: maintenance failed");
+        w->maintained_ms = now;
+    }
     if (w->http)
         hv_http_publish(w->http, "reading", readings);
 }
