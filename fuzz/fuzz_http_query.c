@@ -57,8 +57,8 @@ static void check_static(const char *s, const uint8_t *data, size_t size)
     if (!http__static_path_ok(s))
         return;
     size_t n = strlen(s);
-    if (n == 0 || n > 255 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "//") ||
-        strstr(s, "/.") || s[0] == '.' || strchr(s, '\\') || strchr(s, '%'))
+    if (n == 0 || n > 255 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "//") || strstr(s, "/.") ||
+        s[0] == '.' || strchr(s, '\\') || strchr(s, '%'))
         die("static path accepted", data, size);
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)

@@ -139,12 +139,18 @@ const char *http__content_type(const char *name)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},       {".html", "text/html; charset=utf-8"},
-        {".htm", "text/html; charset=utf-8"},      {".png", "image/png"},
-        {".svg", "image/svg+xml"},                 {".json", "application/json"},
-        {".txt", "text/plain; charset=utf-8"},     {".ico", "image/x-icon"},
-        {".map", "application/json"},              {".woff2", "font/woff2"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".html", "text/html; charset=utf-8"},
+        {".htm", "text/html; charset=utf-8"},
+        {".png", "image/png"},
+        {".svg", "image/svg+xml"},
+        {".json", "application/json"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".ico", "image/x-icon"},
+        {".map", "application/json"},
+        {".woff2", "font/woff2"},
     };
     const char *dot = strrchr(name, '.');
     if (dot != NULL)
@@ -158,8 +164,8 @@ const char *http__content_type(const char *name)
 
 #define UNUSED_ARGS (void)url, (void)body, (void)len
 
-static enum MHD_Result json_from(hv_http_t *h, struct MHD_Connection *c,
-                                 char *(*fn)(void *ud), unsigned missing, const char *what)
+static enum MHD_Result json_from(hv_http_t *h, struct MHD_Connection *c, char *(*fn)(void *ud),
+                                 unsigned missing, const char *what)
 {
     char *s = fn ? fn(h->o.ud) : NULL;
     if (s == NULL)
@@ -313,8 +319,8 @@ static enum MHD_Result ep_history(hv_http_t *h, struct MHD_Connection *c, const 
     if (from > to)
         return http__error(h, c, MHD_HTTP_BAD_REQUEST, "from is after to");
     char *json = NULL, err[256] = "";
-    int rc = hv_store_history_json(h->o.store, sensor, field, from, to, step, &json, err,
-                                   sizeof err);
+    int rc =
+        hv_store_history_json(h->o.store, sensor, field, from, to, step, &json, err, sizeof err);
     if (rc != HV_OK) {
         free(json);
         unsigned code = rc == HV_EINVAL || rc == HV_ETOOBIG || rc == HV_ERANGE
@@ -372,8 +378,8 @@ static enum MHD_Result ok_json(hv_http_t *h, struct MHD_Connection *c)
     return s ? http__send(h, c, MHD_HTTP_OK, "application/json", s, sizeof ok - 1) : MHD_NO;
 }
 
-static enum MHD_Result buzz(hv_http_t *h, struct MHD_Connection *c, unsigned count,
-                            unsigned on_ms, unsigned off_ms)
+static enum MHD_Result buzz(hv_http_t *h, struct MHD_Connection *c, unsigned count, unsigned on_ms,
+                            unsigned off_ms)
 {
     if (h->o.buzz == NULL)
         return http__error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "buzzer not available");

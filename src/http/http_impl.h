@@ -4,13 +4,14 @@
  * buzzer patterns, static paths, SSE framing) that fuzz/fuzz_http_query.c
  * and tests/http/test_http.c also call directly.
  *
- * Threading: one libmicrohttpd daemon with an epoll thread pool (one
- * thread per core, at most 4). Ordinary requests are answered on the pool
- * thread that read them. An SSE client (/api/events) is a response whose
- * content comes from a callback reading the client's bounded queue; with
- * nothing queued, the callback suspends the connection and
- * hv_http_publish resumes it, so an idle client costs no thread and no
- * polling. A ticker thread queues the 15 s ping comment.
+ * Threading: one libmicrohttpd daemon waiting in poll() on a thread pool
+ * (one thread per core this process may use, at most 4; no pool on one
+ * core). Ordinary requests are answered on the pool thread that read them.
+ * An SSE client (/api/events) is a response whose content comes from a
+ * callback reading the client's bounded queue; with nothing queued, the
+ * callback suspends the connection and hv_http_publish resumes it, so an
+ * idle client costs no thread and no polling. A ticker thread queues the
+ * 15 s ping comment and ends waiting clients whose peer has hung up.
  */
 #ifndef HV_HTTP_IMPL_H
 #define HV_HTTP_IMPL_H
@@ -25,7 +26,7 @@
 
 #include "hv_http.h"
 
-#define HTTP__SSE_QUEUE 256            /* events queued per client */
+#define HTTP__SSE_QUEUE 256              /* events queued per client */
 #define HTTP__SSE_QUEUE_BYTES (1u << 20) /* bytes queued per client */
 #define HTTP__SSE_MAX_CLIENTS 128
 #define HTTP__SSE_PING_MS 15000
@@ -70,8 +71,8 @@ struct hv_http {
 /* ---- routing (api.c) ---------------------------------------------------- */
 
 /* body/len: the request body (NUL-terminated copy) for routes with a body. */
-typedef enum MHD_Result (*http__handler_fn)(hv_http_t *h, struct MHD_Connection *c,
-                                            const char *url, const char *body, size_t len);
+typedef enum MHD_Result (*http__handler_fn)(hv_http_t *h, struct MHD_Connection *c, const char *url,
+                                            const char *body, size_t len);
 
 typedef struct {
     const char *path; /* exact, or a prefix ending in '/' when prefix */
@@ -91,28 +92,27 @@ const http__route_t *http__route_find(const char *url);
 enum MHD_Result http__queue(hv_http_t *h, struct MHD_Connection *c, unsigned code,
                             struct MHD_Response *resp, bool cacheable);
 /* Sends data (taken: freed with free()) with a Content-Type. */
-enum MHD_Result http__send(hv_http_t *h, struct MHD_Connection *c, unsigned code,
-                           const char *ctype, void *data, size_t len);
+enum MHD_Result http__send(hv_http_t *h, struct MHD_Connection *c, unsigned code, const char *ctype,
+                           void *data, size_t len);
 /* Sends a malloc'd NUL-terminated JSON text (taken). */
-enum MHD_Result http__send_json(hv_http_t *h, struct MHD_Connection *c, unsigned code,
-                                char *json);
+enum MHD_Result http__send_json(hv_http_t *h, struct MHD_Connection *c, unsigned code, char *json);
 /* {"error": "..."} */
-enum MHD_Result http__error(hv_http_t *h, struct MHD_Connection *c, unsigned code,
-                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+enum MHD_Result http__error(hv_http_t *h, struct MHD_Connection *c, unsigned code, const char *fmt,
+                            ...) __attribute__((format(printf, 4, 5)));
 
 /* A query argument, or NULL. */
 const char *http__arg(struct MHD_Connection *c, const char *name);
 
-int64_t http__now_ms(void);      /* wall clock */
-int64_t http__mono_ms(void);     /* monotonic */
+int64_t http__now_ms(void);  /* wall clock */
+int64_t http__mono_ms(void); /* monotonic */
 
 /* ---- endpoints in other files -------------------------------------------- */
 
 enum MHD_Result http__sse_open(hv_http_t *h, struct MHD_Connection *c); /* sse.c */
-int http__sse_start(hv_http_t *h);            /* ticker; HV_OK or an error */
-void http__sse_stop(hv_http_t *h);            /* resumes and ends every client */
-void http__sse_join(hv_http_t *h);            /* after MHD_stop_daemon */
-size_t http__sse_count(hv_http_t *h);         /* connected (not dropped) clients */
+int http__sse_start(hv_http_t *h);    /* ticker; HV_OK or an error */
+void http__sse_stop(hv_http_t *h);    /* resumes and ends every client */
+void http__sse_join(hv_http_t *h);    /* after MHD_stop_daemon */
+size_t http__sse_count(hv_http_t *h); /* connected (not dropped) clients */
 
 void http__count(hv_http_t *h, unsigned code); /* metrics.c */
 enum MHD_Result http__metrics(hv_http_t *h, struct MHD_Connection *c);

@@ -30,9 +30,13 @@
  * away (the 413 can only be queued once it has ended), up to this much;
  * past it the connection is closed. */
 #define DISCARD_MAX (8u * HV_HTTP_MAX_BODY)
+#define HTTP__MAX_BODY_TEXT "1048576" /* HV_HTTP_MAX_BODY */
+_Static_assert(HV_HTTP_MAX_BODY == 1048576, "HTTP__MAX_BODY_TEXT");
 
 typedef struct {
-    const http__route_t *route;
+    const http__route_t *route; /* NULL with an error to answer */
+    unsigned err_code;          /* an error answered on the last call */
+    const char *err_msg, *err_hname, *err_hvalue;
     char *body;
     size_t len, cap;
     size_t discarded;
@@ -138,10 +142,13 @@ enum MHD_Result http__queue(hv_http_t *h, struct MHD_Connection *c, unsigned cod
     return MHD_queue_response(c, code, resp);
 }
 
-static void free_cb(void *p) { free(p); }
+static void free_cb(void *p)
+{
+    free(p);
+}
 
-enum MHD_Result http__send(hv_http_t *h, struct MHD_Connection *c, unsigned code,
-                           const char *ctype, void *data, size_t len)
+enum MHD_Result http__send(hv_http_t *h, struct MHD_Connection *c, unsigned code, const char *ctype,
+                           void *data, size_t len)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer_with_free_callback(len, data, free_cb);
@@ -155,8 +162,7 @@ enum MHD_Result http__send(hv_http_t *h, struct MHD_Connection *c, unsigned code
     return r;
 }
 
-enum MHD_Result http__send_json(hv_http_t *h, struct MHD_Connection *c, unsigned code,
-                                char *json)
+enum MHD_Result http__send_json(hv_http_t *h, struct MHD_Connection *c, unsigned code, char *json)
 {
     if (json == NULL)
         return http__error(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -187,8 +193,8 @@ static enum MHD_Result send_error(hv_http_t *h, struct MHD_Connection *c, unsign
     return r;
 }
 
-enum MHD_Result http__error(hv_http_t *h, struct MHD_Connection *c, unsigned code,
-                            const char *fmt, ...)
+enum MHD_Result http__error(hv_http_t *h, struct MHD_Connection *c, unsigned code, const char *fmt,
+                            ...)
 {
     char msg[512];
     va_list ap;
@@ -205,43 +211,62 @@ static bool is_get(const char *method)
     return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
-/* The first call for a request: route, method, token, declared size. Either
- * answers an error at once (libmicrohttpd then closes the connection, which
- * is what a refused body needs) or sets up the request, answered on the
- * last call (an answer queued on the first call also ends keep-alive). */
+/* Whether the request has a body (HTTP/1.1: a length or chunks). */
+static bool has_body(struct MHD_Connection *c)
+{
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
+               NULL ||
+           (cl != NULL && strcmp(cl, "0") != 0);
+}
+
+/* The first call for a request: route, method, token, declared size. An
+ * error for a request with a body is answered at once (libmicrohttpd then
+ * closes the connection instead of reading the body); everything else is
+ * answered on the last call, as an answer queued on the first call ends
+ * keep-alive (a browser's 404 for /favicon.ico would close its connection). */
 static enum MHD_Result begin(hv_http_t *h, struct MHD_Connection *c, const char *url,
                              const char *method, void **req_cls)
 {
+    unsigned code = 0;
+    const char *msg = NULL, *hname = NULL, *hvalue = NULL;
     const http__route_t *r = http__route_find(url);
-    if (r == NULL)
-        return http__error(h, c, MHD_HTTP_NOT_FOUND, "not found");
-    if (r->post ? strcmp(method, MHD_HTTP_METHOD_POST) != 0 : !is_get(method))
-        return send_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
-                          MHD_HTTP_HEADER_ALLOW, r->post ? "POST" : "GET, HEAD");
-    if (r->acting && h->token_len > 0 &&
-        !http__auth_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                   MHD_HTTP_HEADER_AUTHORIZATION),
-                       h->token, h->token_len))
-        return send_error(h, c, MHD_HTTP_UNAUTHORIZED, "missing or wrong bearer token",
-                          MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"harvester\"");
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
     int64_t declared;
-    if (cl != NULL && http__parse_i64(cl, 0, INT64_MAX, &declared) &&
-        declared > (int64_t)HV_HTTP_MAX_BODY)
-        return http__error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, "body over %u bytes",
-                           HV_HTTP_MAX_BODY);
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (r == NULL) {
+        code = MHD_HTTP_NOT_FOUND, msg = "not found";
+    } else if (r->post ? strcmp(method, MHD_HTTP_METHOD_POST) != 0 : !is_get(method)) {
+        code = MHD_HTTP_METHOD_NOT_ALLOWED, msg = "method not allowed";
+        hname = MHD_HTTP_HEADER_ALLOW, hvalue = r->post ? "POST" : "GET, HEAD";
+    } else if (r->acting && h->token_len > 0 &&
+               !http__auth_ok(
+                   MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+                   h->token, h->token_len)) {
+        code = MHD_HTTP_UNAUTHORIZED, msg = "missing or wrong bearer token";
+        hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE, hvalue = "Bearer realm=\"harvester\"";
+    } else if (cl != NULL && http__parse_i64(cl, 0, INT64_MAX, &declared) &&
+               declared > (int64_t)HV_HTTP_MAX_BODY) {
+        code = MHD_HTTP_CONTENT_TOO_LARGE, msg = "body over " HTTP__MAX_BODY_TEXT " bytes";
+    }
+    if (code != 0 && has_body(c))
+        return send_error(h, c, code, msg, hname, hvalue);
     request_t *rq = calloc(1, sizeof *rq);
     if (rq == NULL)
         return MHD_NO;
-    rq->route = r;
+    rq->route = code ? NULL : r;
+    rq->err_code = code;
+    rq->err_msg = msg;
+    rq->err_hname = hname;
+    rq->err_hvalue = hvalue;
     *req_cls = rq;
     return MHD_YES;
 }
 
 static bool append(request_t *rq, const char *data, size_t n)
 {
-    if (!rq->route->post) { /* a body nobody reads */
+    if (rq->route == NULL || !rq->route->post) { /* a body nobody reads */
         rq->discarded += n;
         return rq->discarded <= DISCARD_MAX;
     }
@@ -269,9 +294,8 @@ static bool append(request_t *rq, const char *data, size_t n)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     (void)version;
     hv_http_t *h = cls;
@@ -284,9 +308,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (rq->err_code != 0)
+        return send_error(h, c, rq->err_code, rq->err_msg, rq->err_hname, rq->err_hvalue);
     if (rq->too_big)
-        return http__error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, "body over %u bytes",
-                           HV_HTTP_MAX_BODY);
+        return send_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE,
+                          "body over " HTTP__MAX_BODY_TEXT " bytes", NULL, NULL);
     return rq->route->fn(h, c, url, rq->body ? rq->body : "", rq->len);
 }
 
@@ -442,13 +468,17 @@ int hv_http_start(const hv_http_opts_t *opts, hv_http_t **ret, char *err, size_t
     /* One pool thread per core this process may run on (taskset, cgroups). */
     cpu_set_t cpus;
     long ncpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus)
-                                                               : sysconf(_SC_NPROCESSORS_ONLN);
+                                                              : sysconf(_SC_NPROCESSORS_ONLN);
     unsigned pool = ncpu < 1 ? 1 : ncpu > POOL_MAX ? POOL_MAX : (unsigned)ncpu;
     /* A pool of one is no pool (and libmicrohttpd warns about it). */
     struct MHD_OptionItem pool_opt[] = {
         {pool > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)pool, NULL},
         {MHD_OPTION_END, 0, NULL}};
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    /* poll(), not epoll: libmicrohttpd 0.9.75's epoll mode loses track of
+     * connections once ~128 are active on one thread (they stall with
+     * their requests unread and stay open after the client has gone);
+     * its poll mode serves the same load at the same speed. */
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     h->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_ARRAY, pool_opt,
@@ -483,4 +513,7 @@ void hv_http_stop(hv_http_t *h)
     free_server(h);
 }
 
-int hv_http_port(const hv_http_t *h) { return h ? h->port : -1; }
+int hv_http_port(const hv_http_t *h)
+{
+    return h ? h->port : -1;
+}

@@ -45,9 +45,9 @@ struct http__sse_client {
     int fd; /* the connection's socket (for hang-up checks), or -1 */
     pthread_mutex_t mu;
     msg_t *q[HTTP__SSE_QUEUE];
-    size_t head, count; /* ring of queued messages, oldest at head */
-    size_t off;         /* bytes of q[head] already handed out */
-    size_t bytes;       /* queued bytes not yet handed out */
+    size_t head, count;  /* ring of queued messages, oldest at head */
+    size_t off;          /* bytes of q[head] already handed out */
+    size_t bytes;        /* queued bytes not yet handed out */
     bool suspended;      /* suspended by the reader, not yet resumed */
     bool resume_pending; /* resumed; the reader has not run since */
     bool dropped;
@@ -166,7 +166,7 @@ static void broadcast(hv_http_t *h, msg_t *m)
     pthread_mutex_lock(&h->sse_mu);
     for (http__sse_client_t *c = h->clients; c != NULL; c = c->next) {
         pthread_mutex_lock(&c->mu);
-        if (queue_push(c, m) && nwake < HTTP__SSE_MAX_CLIENTS)
+        if (queue_push(c, m)) /* at most nclients <= HTTP__SSE_MAX_CLIENTS */
             wake[nwake++] = c->conn;
         pthread_mutex_unlock(&c->mu);
     }

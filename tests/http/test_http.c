@@ -54,10 +54,22 @@ static struct {
 
 static const uint8_t PNG[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13};
 
-static char *maybe_dup(const char *s) { return s ? strdup(s) : NULL; }
-static char *cb_readings(void *ud) { return (void)ud, maybe_dup(fake.readings); }
-static char *cb_plugins(void *ud) { return (void)ud, maybe_dup(fake.plugins); }
-static char *cb_leds(void *ud) { return (void)ud, maybe_dup(fake.leds); }
+static char *maybe_dup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+static char *cb_readings(void *ud)
+{
+    return (void)ud, maybe_dup(fake.readings);
+}
+static char *cb_plugins(void *ud)
+{
+    return (void)ud, maybe_dup(fake.plugins);
+}
+static char *cb_leds(void *ud)
+{
+    return (void)ud, maybe_dup(fake.leds);
+}
 
 static char *cb_dashboard(void *ud, const char *readings)
 {
@@ -207,7 +219,10 @@ static int connect_rcvbuf(int rcvbuf)
     return fd;
 }
 
-static int connect_server(void) { return connect_rcvbuf(0); }
+static int connect_server(void)
+{
+    return connect_rcvbuf(0);
+}
 
 static bool send_all(int fd, const void *data, size_t len)
 {
@@ -224,7 +239,10 @@ static bool send_all(int fd, const void *data, size_t len)
     return true;
 }
 
-static bool send_str(int fd, const char *s) { return send_all(fd, s, strlen(s)); }
+static bool send_str(int fd, const char *s)
+{
+    return send_all(fd, s, strlen(s));
+}
 
 /* Waits for fd to be readable until deadline; false on timeout. */
 static bool wait_readable(int fd, int64_t deadline)
@@ -365,6 +383,32 @@ static void read_response(int fd, resp_t *r)
     free(b.buf);
 }
 
+/* Reads one response with a Content-Length from a connection kept open;
+ * returns its status. */
+static int read_one(int fd, char *body, size_t cap)
+{
+    sbuf_t b = {0};
+    int64_t deadline = mono_ms() + TIMEOUT_MS;
+    for (;;) {
+        char *sep = b.buf ? strstr(b.buf, "\r\n\r\n") : NULL;
+        const char *cl = b.buf ? strcasestr(b.buf, "\r\nContent-Length: ") : NULL;
+        if (sep != NULL && cl != NULL && cl < sep) {
+            size_t want = strtoul(cl + 18, NULL, 10);
+            size_t have = b.len - (size_t)(sep + 4 - b.buf);
+            if (have >= want) {
+                int status = 0;
+                sscanf(b.buf, "HTTP/1.1 %d", &status);
+                snprintf(body, cap, "%.*s", (int)want, sep + 4);
+                assert_null(strcasestr(b.buf, "\r\nConnection: close"));
+                free(b.buf);
+                return status;
+            }
+        }
+        if (read_some(fd, &b, deadline) <= 0)
+            fail_msg("no complete response on a kept connection: %s", b.buf ? b.buf : "");
+    }
+}
+
 /* One request on its own connection ("Connection: close"). */
 static void request(const char *method, const char *path, const char *headers, const char *body,
                     size_t body_len, resp_t *r)
@@ -452,8 +496,19 @@ static void test_parse_i64(void **state)
     assert_true(http__parse_i64("9223372036854775807", 0, INT64_MAX, &v) && v == INT64_MAX);
     assert_true(http__parse_i64("-9223372036854775808", INT64_MIN, 0, &v) && v == INT64_MIN);
     v = 7;
-    const char *bad[] = {"",   "-",   "+1", " 1", "1 ", "1.5", "1e3", "0x10",
-                         "11", "abc", "-1", "9223372036854775808", "99999999999999999999"};
+    const char *bad[] = {"",
+                         "-",
+                         "+1",
+                         " 1",
+                         "1 ",
+                         "1.5",
+                         "1e3",
+                         "0x10",
+                         "11",
+                         "abc",
+                         "-1",
+                         "9223372036854775808",
+                         "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(http__parse_i64(bad[i], 0, 10, &v));
     assert_false(http__parse_i64(NULL, 0, 10, &v));
@@ -464,9 +519,9 @@ static void test_static_path_rules(void **state)
 {
     (void)state;
     const char *good[] = {"app.js", "uPlot.min.css", "sub/x.js", "a/b/c-d_e+f.svg", "v1.2/x"};
-    const char *bad[] = {"",        "/etc/passwd", "..",     "../x",      "a/../b",  "a/..",
-                         "./x",     ".hidden",     "a/.git", "a//b",      "a/",      "a\\b",
-                         "a b",     "a%2e",        "a?b",    "x\x01",     "\xc3\xa9"};
+    const char *bad[] = {"",    "/etc/passwd", "..",     "../x",  "a/../b",  "a/..",
+                         "./x", ".hidden",     "a/.git", "a//b",  "a/",      "a\\b",
+                         "a b", "a%2e",        "a?b",    "x\x01", "\xc3\xa9"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         assert_true(http__static_path_ok(good[i]));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -498,7 +553,8 @@ static void test_sse_format(void **state)
     n = http__sse_format(out, sizeof out, NULL, "");
     assert_memory_equal(out, "data: \n\n", n);
     /* Sizing with cap 0 writes nothing and returns the length. */
-    assert_int_equal(http__sse_format(NULL, 0, "x", "y\nz"), strlen("event: x\ndata: y\ndata: z\n\n"));
+    assert_int_equal(http__sse_format(NULL, 0, "x", "y\nz"),
+                     strlen("event: x\ndata: y\ndata: z\n\n"));
     /* A short buffer is filled as far as it goes. */
     memset(out, '#', sizeof out);
     n = http__sse_format(out, 5, "reading", "{}");
@@ -562,9 +618,9 @@ static void test_unescape(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"/a%20b", "/a b"},   {"%2e%2E", ".."},       {"%41%7a", "Az"},  {"%", "%"},
-        {"%4", "%4"},         {"%zz", "%zz"},         {"%00", "%00"},    {"a%00b%41", "a%00bA"},
-        {"100%", "100%"},     {"%%41", "%A"},         {"a+b", "a+b"},    {"", ""},
+        {"/a%20b", "/a b"},     {"%2e%2E", ".."}, {"%41%7a", "Az"}, {"%", "%"},
+        {"%4", "%4"},           {"%zz", "%zz"},   {"%00", "%00"},   {"a%00b%41", "a%00bA"},
+        {"100%", "100%"},       {"%%41", "%A"},   {"a+b", "a+b"},   {"", ""},
         {"%c3%a9", "\xc3\xa9"}, {"%2f%2F", "//"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -709,8 +765,8 @@ static void test_not_found_and_methods(void **state)
     (void)state;
     resp_t r;
     char v[64];
-    const char *missing[] = {"/nope", "/api", "/api/readings/", "/api/readingsx", "/healthz",
-                             "/static", "/api/buzzer/test/x", "/%00"};
+    const char *missing[] = {"/nope",    "/api",    "/api/readings/",     "/api/readingsx",
+                             "/healthz", "/static", "/api/buzzer/test/x", "/%00"};
     for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
         get(missing[i], &r);
         expect_error(&r, 404);
@@ -727,14 +783,29 @@ static void test_not_found_and_methods(void **state)
         assert_string_equal(header(&r, "Allow", v, sizeof v), "POST");
         resp_free(&r);
     }
-    const char *get_only[] = {"/", "/health", "/api/readings", "/api/events", "/metrics",
-                              "/static/x.js"};
+    const char *get_only[] = {"/",           "/health",  "/api/readings",
+                              "/api/events", "/metrics", "/static/x.js"};
     for (size_t i = 0; i < sizeof get_only / sizeof get_only[0]; i++) {
         post(get_only[i], NULL, "{}", &r);
         expect_error(&r, 405);
         assert_string_equal(header(&r, "Allow", v, sizeof v), "GET, HEAD");
         resp_free(&r);
     }
+    /* Errors for requests without a body keep the connection. */
+    int fd = connect_server();
+    char body[512];
+    assert_true(send_str(fd, "GET /favicon.ico HTTP/1.1\r\nHost: t\r\n\r\n"));
+    assert_int_equal(read_one(fd, body, sizeof body), 404);
+    assert_string_equal(body, "{\"error\":\"not found\"}");
+    assert_true(send_str(fd, "DELETE /health HTTP/1.1\r\nHost: t\r\n\r\n"));
+    assert_int_equal(read_one(fd, body, sizeof body), 405);
+    assert_true(send_str(fd, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n"));
+    assert_int_equal(read_one(fd, body, sizeof body), 200);
+    assert_true(send_str(fd, "POST /push HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n[]"));
+    assert_int_equal(read_one(fd, body, sizeof body), 200);
+    assert_string_equal(body, "{\"ok\":true}");
+    close(fd);
+
     request("DELETE", "/api/readings", NULL, NULL, 0, &r);
     expect_error(&r, 405);
     resp_free(&r);
@@ -833,7 +904,7 @@ static void test_logs(void **state)
     cJSON_Delete(j);
     resp_free(&r);
 
-    const char *bad[] = {"/api/logs?after=x", "/api/logs?after=-1", "/api/logs?after=1.5",
+    const char *bad[] = {"/api/logs?after=x", "/api/logs?after=-1",    "/api/logs?after=1.5",
                          "/api/logs?limit=0", "/api/logs?limit=10001", "/api/logs?limit=abc"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         get(bad[i], &r);
@@ -867,8 +938,7 @@ static void test_buzzer(void **state)
     expect_buzz("{\"pattern\":\"single\"}", 1, 100, 0);
     expect_buzz("{\"pattern\":\"triple\"}", 3, 100, 100);
     expect_buzz("{\"pattern\":\"long\"}", 1, 500, 0);
-    expect_buzz("{\"pattern\":{\"count\":5,\"duration_ms\":250,\"interval_ms\":750}}", 5, 250,
-                750);
+    expect_buzz("{\"pattern\":{\"count\":5,\"duration_ms\":250,\"interval_ms\":750}}", 5, 250, 750);
 
     resp_t r;
     post("/api/buzzer/test", NULL, NULL, &r);
@@ -929,8 +999,8 @@ static void test_push(void **state)
     expect_ok(&r);
     resp_free(&r);
 
-    const char *bad[] = {"", "{", "{\"a\":}", "3", "\"str\"", "null", "true", "[1,2",
-                         "{} trailing"};
+    const char *bad[] = {"",     "{",    "{\"a\":}", "3",          "\"str\"",
+                         "null", "true", "[1,2",     "{} trailing"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         post("/push", NULL, bad[i], &r);
         const char *msg = expect_error(&r, 400);
@@ -960,8 +1030,7 @@ static void test_body_limits(void **state)
     /* Declared too large: answered before any body byte is sent. */
     int fd = connect_server();
     char req[256];
-    snprintf(req, sizeof req,
-             "POST /push HTTP/1.1\r\nHost: t\r\nContent-Length: %u\r\n\r\n",
+    snprintf(req, sizeof req, "POST /push HTTP/1.1\r\nHost: t\r\nContent-Length: %u\r\n\r\n",
              HV_HTTP_MAX_BODY + 1);
     assert_true(send_str(fd, req));
     read_response(fd, &r);
@@ -1027,9 +1096,8 @@ static void test_token(void **state)
                            "Authorization: bearer s3cret\r\n",
                            "Authorization: s3cret\r\n",
                            "Authorization: Basic czNjcmV0\r\n"};
-    const char *acting[][2] = {{"/push", "[]"},
-                               {"/api/buzzer", "{\"pattern\":\"single\"}"},
-                               {"/api/buzzer/test", ""}};
+    const char *acting[][2] = {
+        {"/push", "[]"}, {"/api/buzzer", "{\"pattern\":\"single\"}"}, {"/api/buzzer/test", ""}};
     for (size_t a = 0; a < 3; a++)
         for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
             post(acting[a][0], wrong[i], acting[a][1], &r);
@@ -1056,8 +1124,8 @@ static void test_token(void **state)
     assert_int_equal(fake.buzz_calls, 2);
 
     /* Reading endpoints need no token. */
-    const char *open[] = {"/health", "/api/readings", "/api/plugins", "/api/logs", "/metrics",
-                          "/api/leds", "/"};
+    const char *open[] = {
+        "/health", "/api/readings", "/api/plugins", "/api/logs", "/metrics", "/api/leds", "/"};
     for (size_t i = 0; i < sizeof open / sizeof open[0]; i++) {
         if (get(open[i], &r) != 200)
             fail_msg("%s: %d", open[i], r.status);
@@ -1106,13 +1174,12 @@ static int setup_store(void **state)
     snprintf(path, sizeof path, "%s/history.db", tmpdir);
     if (hv_store_open(path, 0, &store, err, sizeof err) != HV_OK)
         fail_msg("hv_store_open: %s", err);
-    const char *readings =
-        "[{\"sensor_id\":\"dht22\",\"plugin\":\"dht22\",\"timestamp\":1000,"
-        "\"data\":{\"temperature\":20.0,\"humidity\":40}},"
-        "{\"sensor_id\":\"dht22\",\"plugin\":\"dht22\",\"timestamp\":1500,"
-        "\"data\":{\"temperature\":22.0,\"humidity\":41}},"
-        "{\"sensor_id\":\"dht22\",\"plugin\":\"dht22\",\"timestamp\":2500,"
-        "\"data\":{\"temperature\":24.0,\"humidity\":42}}]";
+    const char *readings = "[{\"sensor_id\":\"dht22\",\"plugin\":\"dht22\",\"timestamp\":1000,"
+                           "\"data\":{\"temperature\":20.0,\"humidity\":40}},"
+                           "{\"sensor_id\":\"dht22\",\"plugin\":\"dht22\",\"timestamp\":1500,"
+                           "\"data\":{\"temperature\":22.0,\"humidity\":41}},"
+                           "{\"sensor_id\":\"dht22\",\"plugin\":\"dht22\",\"timestamp\":2500,"
+                           "\"data\":{\"temperature\":24.0,\"humidity\":42}}]";
     size_t added = 0;
     if (hv_store_add_json(store, readings, strlen(readings), &added, err, sizeof err) != HV_OK)
         fail_msg("hv_store_add_json: %s", err);
@@ -1137,8 +1204,7 @@ static void test_history(void **state)
 {
     (void)state;
     resp_t r;
-    assert_int_equal(get("/api/history?sensor=dht22&field=temperature&from=0&to=10000", &r),
-                     200);
+    assert_int_equal(get("/api/history?sensor=dht22&field=temperature&from=0&to=10000", &r), 200);
     cJSON *j = json_body(&r);
     const cJSON *t = cJSON_GetObjectItem(j, "t"), *v = cJSON_GetObjectItem(j, "v");
     assert_int_equal(cJSON_GetArraySize(t), 3);
@@ -1260,9 +1326,9 @@ static void test_metrics(void **state)
 
 typedef struct {
     int fd;
-    sbuf_t raw;   /* bytes received, headers included */
-    size_t used;  /* raw bytes consumed (headers, decoded chunks) */
-    sbuf_t text;  /* the decoded event stream */
+    sbuf_t raw;  /* bytes received, headers included */
+    size_t used; /* raw bytes consumed (headers, decoded chunks) */
+    sbuf_t text; /* the decoded event stream */
     bool chunked, eof;
 } sse_t;
 
@@ -1351,7 +1417,10 @@ static void sse_open_rcvbuf(sse_t *s, int version_minor, int rcvbuf)
     assert_true(sse_wait_for(s, ": connected\n", TIMEOUT_MS));
 }
 
-static void sse_open(sse_t *s) { sse_open_rcvbuf(s, 1, 0); }
+static void sse_open(sse_t *s)
+{
+    sse_open_rcvbuf(s, 1, 0);
+}
 
 static void sse_close(sse_t *s)
 {
@@ -1809,8 +1878,6 @@ static void test_concurrent_load(void **state)
     sse_close(&s);
 }
 
-/* ---- start and stop -------------------------------------------------------------------------- */
-
 static int count_fds(void)
 {
     int n = 0;
@@ -1822,6 +1889,69 @@ static int count_fds(void)
     closedir(d);
     return n;
 }
+
+/* Many keep-alive connections at once, each with a request in flight: every
+ * one is answered (libmicrohttpd's epoll mode loses some past ~128 per
+ * thread), twice, and the server lets go of them when the clients close. */
+static void test_many_connections(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    int before = count_fds();
+    static int fds[N];
+    static sbuf_t got[N];
+    for (int i = 0; i < N; i++)
+        fds[i] = connect_server();
+    const char *req = "GET /api/readings HTTP/1.1\r\nHost: t\r\n\r\n";
+    const size_t body_len = strlen(fake.readings);
+    for (int round = 1; round <= 2; round++) {
+        for (int i = 0; i < N; i++)
+            assert_true(send_str(fds[i], req));
+        int done = 0;
+        static bool finished[N];
+        memset(finished, 0, sizeof finished);
+        int64_t deadline = mono_ms() + TIMEOUT_MS;
+        while (done < N) {
+            static struct pollfd p[N];
+            for (int i = 0; i < N; i++)
+                p[i] = (struct pollfd){.fd = finished[i] ? -1 : fds[i], .events = POLLIN};
+            int64_t left = deadline - mono_ms();
+            if (left <= 0)
+                fail_msg("round %d: %d of %d connections answered", round, done, N);
+            if (poll(p, N, (int)left) <= 0)
+                continue;
+            for (int i = 0; i < N; i++) {
+                if (!(p[i].revents & (POLLIN | POLLHUP)))
+                    continue;
+                char chunk[4096];
+                ssize_t n = recv(fds[i], chunk, sizeof chunk, 0);
+                assert_true(n > 0);
+                sbuf_add(&got[i], chunk, (size_t)n);
+                char *sep = strstr(got[i].buf, "\r\n\r\n");
+                if (sep != NULL && got[i].len - (size_t)(sep + 4 - got[i].buf) >= body_len) {
+                    assert_true(strncmp(got[i].buf, "HTTP/1.1 200", 12) == 0);
+                    finished[i] = true;
+                    done++;
+                    got[i].len = 0;
+                    got[i].buf[0] = '\0';
+                }
+            }
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        close(fds[i]);
+        free(got[i].buf);
+        got[i] = (sbuf_t){0};
+    }
+    int64_t deadline = mono_ms() + TIMEOUT_MS;
+    while (count_fds() > before) {
+        if (mono_ms() > deadline)
+            fail_msg("the server still holds %d connections", count_fds() - before);
+        usleep(10000); /* polling a condition, bounded by the deadline */
+    }
+}
+
+/* ---- start and stop -------------------------------------------------------------------------- */
 
 static void test_start_errors(void **state)
 {
@@ -1900,8 +2030,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_health, setup_default, teardown_server),
         cmocka_unit_test_setup_teardown(test_callback_endpoints, setup_default, teardown_server),
         cmocka_unit_test(test_missing_callbacks),
-        cmocka_unit_test_setup_teardown(test_not_found_and_methods, setup_default,
-                                        teardown_server),
+        cmocka_unit_test_setup_teardown(test_not_found_and_methods, setup_default, teardown_server),
         cmocka_unit_test_setup_teardown(test_logs, setup_default, teardown_server),
         cmocka_unit_test_setup_teardown(test_buzzer, setup_default, teardown_server),
         cmocka_unit_test_setup_teardown(test_push, setup_default, teardown_server),
@@ -1913,13 +2042,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sse_ping, setup_fast_ping, teardown_server),
         cmocka_unit_test_setup_teardown(test_sse_slow_client_dropped, setup_default,
                                         teardown_server),
-        cmocka_unit_test_setup_teardown(test_sse_stop_with_clients, setup_default,
-                                        teardown_server),
-        cmocka_unit_test_setup_teardown(test_sse_too_many_clients, setup_default,
-                                        teardown_server),
+        cmocka_unit_test_setup_teardown(test_sse_stop_with_clients, setup_default, teardown_server),
+        cmocka_unit_test_setup_teardown(test_sse_too_many_clients, setup_default, teardown_server),
         cmocka_unit_test_setup_teardown(test_static, setup_static, teardown_static),
         cmocka_unit_test_setup_teardown(test_malformed_requests, setup_default, teardown_server),
         cmocka_unit_test_setup_teardown(test_concurrent_load, setup_default, teardown_server),
+        cmocka_unit_test_setup_teardown(test_many_connections, setup_default, teardown_server),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_options_copied),
     };
