@@ -7,7 +7,7 @@ LED (config "led", default 1), first match wins:
     orange  warm  on above 25 °C, off only below 23 °C
     green   otherwise
 
-Each alarm has a 2 °C deadband (see hysteresis.py): between its two
+Each alarm has a 2 °C deadband (see harvester.alarms): between its two
 thresholds it keeps its state, so 29.9 -> 30.0 -> 29.0 stays red and beeps
 once; it is orange again at 27.9 and green at 22.9.
 
@@ -28,7 +28,7 @@ from harvester.imports import buzzer_controller, config, gpio_provider, led_cont
 from harvester.imports.types import Level
 from harvester.types import Err
 
-from hysteresis import Direction, Latch
+from harvester.alarms import Direction, Latch
 
 SENSOR_ID = "dht22"  # the host makes it "<node>:dht22"
 DEFAULT_PIN = 4

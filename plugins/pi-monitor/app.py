@@ -15,7 +15,7 @@ LED by CPU temperature, first match wins:
     orange  warm  on above 60 °C, off only below 57 °C
     green   otherwise
 
-The 3 °C deadband (hysteresis.py) keeps a SoC hovering at 75-76 °C from
+The 3 °C deadband (harvester.alarms) keeps a SoC hovering at 75-76 °C from
 beeping at every poll: it beeps once per alarm.
 """
 
@@ -29,7 +29,7 @@ from harvester.exports.pi_monitor_logic import PiStats
 from harvester.imports import buzzer_controller, config, gpio_provider, led_controller, log, system_info
 from harvester.imports.types import Level
 
-from hysteresis import Direction, Latch
+from harvester.alarms import Direction, Latch
 
 MAX_LED = 63
 

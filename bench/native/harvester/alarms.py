@@ -1,0 +1,1 @@
+../../../runtime/sdk/harvester/alarms.py
