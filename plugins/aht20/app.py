@@ -10,10 +10,8 @@ seeds' "0x38" -- there for boards behind an address translator.
 
 from __future__ import annotations
 
-import json
-
-from harvester.imports import config
 from harvester.imports.types import Field, Reading
+from harvester.settings import i2c_address
 from harvester.types import Err
 
 import aht20_driver
@@ -23,20 +21,6 @@ DEFAULT_ADDRESS = 0x38
 DECIMALS = 2  # the chip resolves 0.0002 °C / %RH; its accuracy is +-0.3 °C / +-2 %RH
 
 
-def address_setting(default: int) -> int:
-    """config "i2c_address" as an integer (56, or "0x38" as the seeds wrote it)."""
-    raw = config.get("i2c_address")
-    if raw is None:
-        return default
-    try:
-        value = json.loads(raw)
-        address = int(value, 0) if isinstance(value, str) else value
-    except ValueError:
-        address = None
-    if isinstance(address, bool) or not isinstance(address, int) or not 0x03 <= address <= 0x77:
-        raise Err(f"config i2c_address = {raw}: expected an I2C address 0x03..0x77")
-    return address
-
 
 class SensorLogic:
     def __init__(self) -> None:
@@ -44,7 +28,7 @@ class SensorLogic:
 
     def poll(self) -> list[Reading]:
         if self.address is None:
-            self.address = address_setting(DEFAULT_ADDRESS)
+            self.address = i2c_address(DEFAULT_ADDRESS)
         try:
             temperature, humidity = aht20_driver.measure(self.address)
         except Err as e:

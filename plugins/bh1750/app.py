@@ -14,10 +14,9 @@ as an integer or the seeds' "0x23".
 
 from __future__ import annotations
 
-import json
-
-from harvester.imports import clock, config, i2c
+from harvester.imports import clock, i2c
 from harvester.imports.types import Field, Reading
+from harvester.settings import i2c_address
 from harvester.types import Err
 
 SENSOR = "bh1750"
@@ -30,20 +29,6 @@ MEASUREMENT_MS = 180
 COUNTS_PER_LUX = 1.2  # at the default measurement time (MTreg = 69)
 
 
-def address_setting(default: int) -> int:
-    """config "i2c_address" as an integer (35, or "0x23" as the seeds wrote it)."""
-    raw = config.get("i2c_address")
-    if raw is None:
-        return default
-    try:
-        value = json.loads(raw)
-        address = int(value, 0) if isinstance(value, str) else value
-    except ValueError:
-        address = None
-    if isinstance(address, bool) or not isinstance(address, int) or not 0x03 <= address <= 0x77:
-        raise Err(f"config i2c_address = {raw}: expected an I2C address 0x03..0x77")
-    return address
-
 
 class SensorLogic:
     def __init__(self) -> None:
@@ -51,7 +36,7 @@ class SensorLogic:
 
     def poll(self) -> list[Reading]:
         if self.address is None:
-            self.address = address_setting(DEFAULT_ADDRESS)
+            self.address = i2c_address(DEFAULT_ADDRESS)
         try:
             lux = self.measure(self.address)
         except Err as e:

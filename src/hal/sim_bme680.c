@@ -329,29 +329,24 @@ static void write_reg(bme680_t *b, uint8_t a, uint8_t v, uint64_t now)
         start_measurement(b, now);
 }
 
+/* write_reg with a void * chip, for the shared pairs protocol. */
+static void write_reg_cb(void *chip, uint8_t a, uint8_t v, uint64_t now)
+{
+    write_reg(chip, a, v, now);
+}
+
 static int bme680_write(hv_sim_dev_t *d, const uint8_t *buf, size_t len, uint64_t now_us)
 {
     bme680_t *b = (bme680_t *)d;
-    if (len > 0 && buf == NULL)
-        return HV_EINVAL;
     update(b, now_us);
-    for (size_t i = 0; i < len; i += 2) {
-        b->ptr = buf[i];
-        if (i + 1 < len)
-            write_reg(b, buf[i], buf[i + 1], now_us);
-    }
-    return HV_OK;
+    return hv_sim_pairs_write(b, &b->ptr, buf, len, now_us, write_reg_cb);
 }
 
 static int bme680_read(hv_sim_dev_t *d, uint8_t *buf, size_t len, uint64_t now_us)
 {
     bme680_t *b = (bme680_t *)d;
-    if (len > 0 && buf == NULL)
-        return HV_EINVAL;
     update(b, now_us);
-    for (size_t i = 0; i < len; i++)
-        buf[i] = b->reg[b->ptr++];
-    return HV_OK;
+    return hv_sim_regs_read(b->reg, &b->ptr, buf, len);
 }
 
 static void bme680_free(hv_sim_dev_t *d)

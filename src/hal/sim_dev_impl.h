@@ -5,6 +5,7 @@
 #define HV_SIM_DEV_IMPL_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim_dev.h"
@@ -19,6 +20,35 @@ static const hv_sim_env_t hv_sim_default_env = {.temperature_c = 21.5,
 static inline const hv_sim_env_t *hv_sim_env(const hv_sim_dev_t *d)
 {
     return d->env != NULL ? d->env : &hv_sim_default_env;
+}
+
+/*
+ * The Bosch sensors' bus protocol: a write is (register, value) pairs (the
+ * last register of a write also sets the read pointer); a read returns
+ * consecutive registers from the pointer, wrapping past 0xFF.
+ */
+typedef void (*hv_sim_reg_write_fn)(void *chip, uint8_t reg, uint8_t value, uint64_t now_us);
+
+static inline int hv_sim_pairs_write(void *chip, uint8_t *ptr, const uint8_t *buf, size_t len,
+                                     uint64_t now_us, hv_sim_reg_write_fn write_reg)
+{
+    if (len > 0 && buf == NULL)
+        return HV_EINVAL;
+    for (size_t i = 0; i < len; i += 2) {
+        *ptr = buf[i];
+        if (i + 1 < len)
+            write_reg(chip, buf[i], buf[i + 1], now_us);
+    }
+    return HV_OK;
+}
+
+static inline int hv_sim_regs_read(const uint8_t reg[256], uint8_t *ptr, uint8_t *buf, size_t len)
+{
+    if (len > 0 && buf == NULL)
+        return HV_EINVAL;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = reg[(*ptr)++];
+    return HV_OK;
 }
 
 static inline uint16_t hv_sim_u16le(const uint8_t *p)

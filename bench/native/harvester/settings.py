@@ -1,0 +1,1 @@
+../../../runtime/sdk/harvester/settings.py
