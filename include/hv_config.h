@@ -57,6 +57,8 @@ typedef struct {
     char plugins_dir[512];
     bool auto_load;
     uint32_t default_memory_mb, default_deadline_ms;
+    char permissions[512]; /* the permissions file: [plugins] permissions, else
+                              permissions.toml beside the config file */
     hv_plugin_conf_t *plugins;
     size_t nplugins;
 } hv_config_t;

@@ -140,6 +140,13 @@ int hv_instance_exit_code(const hv_instance_t *inst);
 /* True after a trap: the instance cannot run guest code any more. */
 int hv_instance_dead(const hv_instance_t *inst);
 
+/*
+ * Changes the limits for the instance's next calls (memory 0: 256 MB,
+ * deadline 0: none). Memory already in use stays: a limit below it only
+ * stops further growth. Not while a call runs on the instance.
+ */
+void hv_instance_set_limits(hv_instance_t *inst, uint32_t memory_limit_mb, uint32_t deadline_ms);
+
 /* Bytes of linear memory the instance has now. */
 size_t hv_instance_memory_size(const hv_instance_t *inst);
 

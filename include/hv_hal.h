@@ -47,7 +47,13 @@ typedef struct {
 struct hv_hal {
     const hv_hal_ops_t *ops;
     unsigned nleds;
+    /* The devices plugins' spi and uart reach, as permissions name them
+     * ("spidev0.1", "serial0": the path without /dev/). */
+    char spi_name[32], uart_name[32];
 };
+
+/* Sets spi_name/uart_name from device paths (NULL: keep). */
+void hv_hal_set_device_names(hv_hal_t *h, const char *spi_path, const char *uart_path);
 
 /* ---- the Linux backend (a real Pi) ------------------------------------- */
 
@@ -91,6 +97,8 @@ typedef struct {
     const char *record;    /* append every bus transaction here (JSON lines); NULL: off */
     const char *replay;    /* answer the bus from a recording instead of the chips */
 } hv_hal_sim_opts_t;
+/* The simulated SPI and UART are named "spidev0.1" and "serial0" (the
+ * defaults of [hardware]); hv_hal_set_device_names renames them. */
 
 /* Opens a simulated board; NULL with "file:line:col: reason" (scenario)
  * or "path: reason" in err. Free with hv_hal_sim_free. */

@@ -17,6 +17,7 @@
 #include "hv_config.h"
 #include "hv_engine.h"
 #include "hv_hal.h"
+#include "hv_perms.h"
 
 typedef struct hv_manager hv_manager_t;
 
@@ -66,12 +67,29 @@ char *hv_manager_readings_json(hv_manager_t *m);
 
 /* Per-plugin status as a JSON array (malloc'd): name, file, world, status
  * (loading|running|backing-off|failed), last_error, polls, last_poll_ms,
- * restarts, reloads, refusals. */
+ * restarts, reloads, refusals (imports outside the world), and with a
+ * permission guard grants, denials, last_denied (hv_perms_describe_json). */
 char *hv_manager_status_json(hv_manager_t *m);
 
 /* Renders the dashboard with the dashboard plugin (on its thread); the
  * HTML (malloc'd), or NULL when no dashboard plugin runs. Any thread. */
 char *hv_manager_render_dashboard(hv_manager_t *m, const char *readings_json);
+
+/*
+ * Puts plugins under a permission guard (the caller keeps ownership; it
+ * must outlive the manager). Plugins loaded from then on ask it on every
+ * hardware call; its limits (max_memory_mb, deadline_ms) cap the config's.
+ * hv_manager_run then reloads the file when it changes.
+ */
+void hv_manager_set_perms(hv_manager_t *m, hv_perms_t *perms);
+
+/*
+ * Loads the permissions file again (path NULL: the same one) and applies
+ * it to running plugins without restarting them; an invalid file is
+ * logged with file:line:col and the old grants stay. Returns the load's
+ * code. Same thread as scan.
+ */
+int hv_manager_reload_perms(hv_manager_t *m, const char *path);
 
 /* Called at the end of every cycle with the readings JSON (history, SSE). */
 void hv_manager_on_cycle(hv_manager_t *m, void (*fn)(void *ud, const char *readings_json),

@@ -15,6 +15,7 @@
 #include "hv_engine.h"
 #include "hv_hal.h"
 #include "hv_log.h" /* levels, as WIT's types.level */
+#include "hv_perms.h"
 #include "hv_value.h"
 #include "hv_wit.h"
 
@@ -53,6 +54,9 @@ typedef struct {
     uint32_t memory_limit_mb;  /* 0: 256 */
     uint32_t deadline_ms;      /* per call; 0: 5000 */
     int host_syncs_leds;       /* sync-leds is a no-op: the host writes the strip once a cycle */
+    hv_perms_t *perms;         /* asked on every hardware call; NULL: unrestricted (tools, tests) */
+    const char *perm_name;     /* who the plugin is to perms (the host's name for it, never the
+                                  name the file claims); NULL: the file's name */
 } hv_plugin_opts_t;
 
 /*
@@ -85,6 +89,11 @@ int hv_plugin_call(hv_plugin_t *p, const char *func, const hv_value_t *args, hv_
 
 /* Refused imports so far (calls outside the world). */
 uint64_t hv_plugin_refusals(const hv_plugin_t *p);
+
+/* New limits for the plugin's next calls (0: the defaults), without a
+ * restart: memory in use stays, a lower limit stops growth. Not while a
+ * call runs on p (the manager holds the worker's call lock). */
+void hv_plugin_set_limits(hv_plugin_t *p, uint32_t memory_limit_mb, uint32_t deadline_ms);
 
 /* ---- the plugin file ------------------------------------------------------ */
 

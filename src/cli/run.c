@@ -281,6 +281,7 @@ typedef struct {
     hv_config_t cfg[2];
     int cur;
     hv_manager_t *m;
+    hv_perms_t *perms;
 } run_t;
 
 static void on_signal(void *ud)
@@ -301,8 +302,10 @@ static void on_signal(void *ud)
             if (hv_config_load(r->path, &r->cfg[next], err, sizeof err) != HV_OK) {
                 hv_log("host", HV_LOG_ERROR, "new configuration rejected, keeping the old one:\n%s",
                        err);
+                hv_manager_reload_perms(r->m, NULL);
                 continue;
             }
+            hv_manager_reload_perms(r->m, r->cfg[next].permissions);
             hv_manager_set_config(r->m, &r->cfg[next]);
             hv_config_free(&r->cfg[r->cur]);
             r->cur = next;
@@ -310,6 +313,26 @@ static void on_signal(void *ud)
             hv_log("host", HV_LOG_INFO, "configuration %s reloaded", r->path);
         }
     }
+}
+
+/* The permission guard: deny-all until the file is good (a missing or
+ * invalid file is logged, not fatal: fixing it applies without restart). */
+static int open_perms(run_t *r, const hv_config_t *cfg)
+{
+    char err[8192];
+    int rc = hv_perms_open(cfg->permissions, &r->perms, err, sizeof err);
+    if (rc == HV_ENOMEM)
+        return rc;
+    if (rc == HV_OK)
+        hv_log("host", HV_LOG_INFO, "permissions from %s", cfg->permissions);
+    else if (rc == HV_ENOENT)
+        hv_log("host", HV_LOG_WARN, "%s; every plugin is denied all hardware until it exists",
+               err);
+    else
+        hv_log("host", HV_LOG_ERROR, "permissions rejected; every plugin is denied all hardware "
+               "until the file is fixed:\n%s", err);
+    hv_manager_set_perms(r->m, r->perms);
+    return HV_OK;
 }
 
 int cli__cmd_run(int argc, char **argv)
@@ -358,11 +381,15 @@ int cli__cmd_run(int argc, char **argv)
         if (so.scenario == NULL && cfg->scenario[0])
             so.scenario = cfg->scenario;
         hal = cli__open_sim(&so);
+        if (hal != NULL) /* plugins' spi and uart answer to the configured names */
+            hv_hal_set_device_names(hal, cfg->spi_device, cfg->uart_device);
         snprintf(err, sizeof err, "cannot open the simulated board");
     }
     rc = hal ? hv_manager_new(eng, hal, cfg, &r.m, err, sizeof err) : HV_EINVAL;
+    if (rc == HV_OK && (rc = open_perms(&r, cfg)) != HV_OK)
+        hv_manager_free(r.m);
     if (rc != HV_OK) {
-        fprintf(stderr, "harvester: run: %s\n", err);
+        fprintf(stderr, "harvester: run: %s\n", rc == HV_ENOMEM ? "out of memory" : err);
     } else {
         hv_log("host", HV_LOG_INFO, "harvester %s: node %s (%s), config %s, plugins in %s, "
                "every %u s, backend %s", HV_VERSION, cfg->node_id, cfg->role,
@@ -376,6 +403,7 @@ int cli__cmd_run(int argc, char **argv)
         hv_manager_on_cycle(r.m, NULL, NULL);
         web_stop(&web);
         hv_manager_free(r.m);
+        hv_perms_free(r.perms);
         hv_log("host", HV_LOG_INFO, "stopped");
     }
     if (linux_hal)

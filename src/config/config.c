@@ -13,18 +13,12 @@
 #include "hv_config.h"
 #include "hv_log.h"
 #include "hv_toml.h"
+#include "config_impl.h"
 
 #define MAX_PROBLEMS 32
 
-typedef struct {
-    const char *file;
-    char *err;
-    size_t errlen, used;
-    int n;
-} chk_t;
-
-__attribute__((format(printf, 4, 5))) static void problem(chk_t *c, int line, int col,
-                                                          const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) void config__problem(config_chk_t *c, int line, int col,
+                                                           const char *fmt, ...)
 {
     if (c->n++ >= MAX_PROBLEMS || c->used >= c->errlen)
         return;
@@ -46,7 +40,14 @@ __attribute__((format(printf, 4, 5))) static void problem(chk_t *c, int line, in
         c->used = c->errlen;
 }
 
-static const char *kind_name(const hv_toml_value_t *v)
+void config__problems_end(config_chk_t *c)
+{
+    if (c->n > MAX_PROBLEMS && c->used + 40 < c->errlen)
+        snprintf(c->err + c->used, c->errlen - c->used, "\n(%d more problems)",
+                 c->n - MAX_PROBLEMS);
+}
+
+const char *config__kind_name(const hv_toml_value_t *v)
 {
     static const char *const names[] = {"a table",   "an array",    "a string",
                                         "an integer", "a float",    "a boolean",
@@ -116,7 +117,7 @@ static const field_t daemon_fields[] = {
     {NULL, F_INT, 0, 0, 0, NULL}};
 
 /* Checks one value against its field and stores it. */
-static void set_field(chk_t *c, hv_config_t *cfg, const field_t *f, const hv_toml_kv_t *kv)
+static void set_field(config_chk_t *c, hv_config_t *cfg, const field_t *f, const hv_toml_kv_t *kv)
 {
     const hv_toml_value_t *v = kv->value;
     char *dst = (char *)cfg + f->offset;
@@ -131,17 +132,17 @@ static void set_field(chk_t *c, hv_config_t *cfg, const field_t *f, const hv_tom
             char *end;
             x = strtoll(v->str.ptr, &end, 0);
             if (v->str.len == 0 || *end != '\0') {
-                problem(c, v->line, v->col, "%s: \"%s\" is not an address (e.g. 0x77)", kv->key,
+                config__problem(c, v->line, v->col, "%s: \"%s\" is not an address (e.g. 0x77)", kv->key,
                         v->str.ptr);
                 return;
             }
         } else {
-            problem(c, v->line, v->col, "%s: expected an integer, found %s", kv->key,
-                    kind_name(v));
+            config__problem(c, v->line, v->col, "%s: expected an integer, found %s", kv->key,
+                    config__kind_name(v));
             return;
         }
         if (x < (long long)f->min || x > (long long)f->max) {
-            problem(c, v->line, v->col, f->type == F_ADDR ? "%s: 0x%llx is out of range (0x%llx..0x%llx)"
+            config__problem(c, v->line, v->col, f->type == F_ADDR ? "%s: 0x%llx is out of range (0x%llx..0x%llx)"
                                                           : "%s: %lld is out of range (%lld..%lld)",
                     kv->key, x, (long long)f->min, (long long)f->max);
             return;
@@ -155,11 +156,11 @@ static void set_field(chk_t *c, hv_config_t *cfg, const field_t *f, const hv_tom
     case F_FLOAT: {
         double x = v->kind == HV_TOML_FLOAT ? v->f : v->kind == HV_TOML_INTEGER ? (double)v->i : -1;
         if (v->kind != HV_TOML_FLOAT && v->kind != HV_TOML_INTEGER) {
-            problem(c, v->line, v->col, "%s: expected a number, found %s", kv->key, kind_name(v));
+            config__problem(c, v->line, v->col, "%s: expected a number, found %s", kv->key, config__kind_name(v));
             return;
         }
         if (!(x >= f->min && x <= f->max)) {
-            problem(c, v->line, v->col, "%s: %g is out of range (%g..%g)", kv->key, x, f->min,
+            config__problem(c, v->line, v->col, "%s: %g is out of range (%g..%g)", kv->key, x, f->min,
                     f->max);
             return;
         }
@@ -168,15 +169,15 @@ static void set_field(chk_t *c, hv_config_t *cfg, const field_t *f, const hv_tom
     }
     case F_BOOL:
         if (v->kind != HV_TOML_BOOL) {
-            problem(c, v->line, v->col, "%s: expected true or false, found %s", kv->key,
-                    kind_name(v));
+            config__problem(c, v->line, v->col, "%s: expected true or false, found %s", kv->key,
+                    config__kind_name(v));
             return;
         }
         *(bool *)dst = v->b;
         return;
     case F_LEVEL:
         if (v->kind != HV_TOML_STRING || hv_log_level_from_name(v->str.ptr) < 0) {
-            problem(c, v->line, v->col,
+            config__problem(c, v->line, v->col,
                     "%s: expected one of \"trace\", \"debug\", \"info\", \"warn\", \"error\"",
                     kv->key);
             return;
@@ -185,11 +186,11 @@ static void set_field(chk_t *c, hv_config_t *cfg, const field_t *f, const hv_tom
         return;
     case F_STR:
         if (v->kind != HV_TOML_STRING) {
-            problem(c, v->line, v->col, "%s: expected a string, found %s", kv->key, kind_name(v));
+            config__problem(c, v->line, v->col, "%s: expected a string, found %s", kv->key, config__kind_name(v));
             return;
         }
         if (v->str.len > (size_t)f->max || strlen(v->str.ptr) != v->str.len) {
-            problem(c, v->line, v->col, "%s: longer than %d bytes", kv->key, (int)f->max);
+            config__problem(c, v->line, v->col, "%s: longer than %d bytes", kv->key, (int)f->max);
             return;
         }
         if (f->choices != NULL) {
@@ -201,7 +202,7 @@ static void set_field(chk_t *c, hv_config_t *cfg, const field_t *f, const hv_tom
                 for (const char *const *ch = f->choices; *ch; ch++)
                     snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"",
                              ch == f->choices ? "" : ", ", *ch);
-                problem(c, v->line, v->col, "%s: \"%s\" is not one of %s", kv->key, v->str.ptr,
+                config__problem(c, v->line, v->col, "%s: \"%s\" is not one of %s", kv->key, v->str.ptr,
                         list);
                 return;
             }
@@ -211,15 +212,15 @@ static void set_field(chk_t *c, hv_config_t *cfg, const field_t *f, const hv_tom
     }
 }
 
-static const hv_toml_value_t *expect_table(chk_t *c, const hv_toml_kv_t *kv, const char *what)
+static const hv_toml_value_t *expect_table(config_chk_t *c, const hv_toml_kv_t *kv, const char *what)
 {
     if (kv->value->kind == HV_TOML_TABLE)
         return kv->value;
-    problem(c, kv->line, kv->col, "%s: expected a table, found %s", what, kind_name(kv->value));
+    config__problem(c, kv->line, kv->col, "%s: expected a table, found %s", what, config__kind_name(kv->value));
     return NULL;
 }
 
-static void check_fields(chk_t *c, hv_config_t *cfg, const hv_toml_value_t *t,
+static void check_fields(config_chk_t *c, hv_config_t *cfg, const hv_toml_value_t *t,
                          const field_t *fields, const char *section)
 {
     for (size_t i = 0; i < t->table.len; i++) {
@@ -232,7 +233,7 @@ static void check_fields(chk_t *c, hv_config_t *cfg, const hv_toml_value_t *t,
             for (const field_t *g = fields; g->key; g++)
                 snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
                          g == fields ? "" : ", ", g->key);
-            problem(c, kv->line, kv->col, "unknown key '%s' in [%s] (known: %s)", kv->key,
+            config__problem(c, kv->line, kv->col, "unknown key '%s' in [%s] (known: %s)", kv->key,
                     section, known);
             continue;
         }
@@ -240,7 +241,7 @@ static void check_fields(chk_t *c, hv_config_t *cfg, const hv_toml_value_t *t,
     }
 }
 
-static int name_eq(const char *a, const char *b)
+int config__name_eq(const char *a, const char *b)
 {
     for (; *a && *b; a++, b++) {
         char x = *a == '-' ? '_' : *a, y = *b == '-' ? '_' : *b;
@@ -250,13 +251,13 @@ static int name_eq(const char *a, const char *b)
     return *a == *b;
 }
 
-static void check_plugin(chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
+static void check_plugin(config_chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
 {
     const hv_toml_value_t *t = expect_table(c, kv, kv->key);
     if (t == NULL)
         return;
     if (strlen(kv->key) >= sizeof cfg->plugins[0].name) {
-        problem(c, kv->line, kv->col, "plugin name '%s' is too long", kv->key);
+        config__problem(c, kv->line, kv->col, "plugin name '%s' is too long", kv->key);
         return;
     }
     hv_plugin_conf_t *pc = &cfg->plugins[cfg->nplugins++];
@@ -269,23 +270,23 @@ static void check_plugin(chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
         const hv_toml_value_t *v = e->value;
         if (strcmp(e->key, "enabled") == 0) {
             if (v->kind != HV_TOML_BOOL)
-                problem(c, v->line, v->col, "enabled: expected true or false, found %s",
-                        kind_name(v));
+                config__problem(c, v->line, v->col, "enabled: expected true or false, found %s",
+                        config__kind_name(v));
             else
                 pc->enabled = v->b;
         } else if (strcmp(e->key, "led") == 0) {
             if (v->kind != HV_TOML_INTEGER || v->i < 0 || v->i > 63)
-                problem(c, v->line, v->col, "led: expected an LED index (0..63)");
+                config__problem(c, v->line, v->col, "led: expected an LED index (0..63)");
             else
                 pc->led = (int)v->i;
         } else if (strcmp(e->key, "memory_mb") == 0) {
             if (v->kind != HV_TOML_INTEGER || v->i < 16 || v->i > 4096)
-                problem(c, v->line, v->col, "memory_mb: expected an integer in 16..4096");
+                config__problem(c, v->line, v->col, "memory_mb: expected an integer in 16..4096");
             else
                 pc->memory_mb = (uint32_t)v->i;
         } else if (strcmp(e->key, "deadline_ms") == 0) {
             if (v->kind != HV_TOML_INTEGER || v->i < 10 || v->i > 600000)
-                problem(c, v->line, v->col, "deadline_ms: expected an integer in 10..600000");
+                config__problem(c, v->line, v->col, "deadline_ms: expected an integer in 10..600000");
             else
                 pc->deadline_ms = (uint32_t)v->i;
         }
@@ -294,7 +295,7 @@ static void check_plugin(chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
     pc->config_json = hv_toml_to_json(t);
 }
 
-static void check_plugins(chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
+static void check_plugins(config_chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
 {
     const hv_toml_value_t *t = expect_table(c, kv, "plugins");
     if (t == NULL)
@@ -307,38 +308,44 @@ static void check_plugins(chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
         const hv_toml_value_t *v = e->value;
         if (strcmp(e->key, "dir") == 0) {
             if (v->kind != HV_TOML_STRING || v->str.len >= sizeof cfg->plugins_dir)
-                problem(c, v->line, v->col, "dir: expected a directory path");
+                config__problem(c, v->line, v->col, "dir: expected a directory path");
             else
                 memcpy(cfg->plugins_dir, v->str.ptr, v->str.len + 1);
         } else if (strcmp(e->key, "auto_load") == 0) {
             if (v->kind != HV_TOML_BOOL)
-                problem(c, v->line, v->col, "auto_load: expected true or false, found %s",
-                        kind_name(v));
+                config__problem(c, v->line, v->col, "auto_load: expected true or false, found %s",
+                        config__kind_name(v));
             else
                 cfg->auto_load = v->b;
         } else if (strcmp(e->key, "default_memory_mb") == 0) {
             if (v->kind != HV_TOML_INTEGER || v->i < 16 || v->i > 4096)
-                problem(c, v->line, v->col, "default_memory_mb: expected an integer in 16..4096");
+                config__problem(c, v->line, v->col, "default_memory_mb: expected an integer in 16..4096");
             else
                 cfg->default_memory_mb = (uint32_t)v->i;
         } else if (strcmp(e->key, "default_deadline_ms") == 0) {
             if (v->kind != HV_TOML_INTEGER || v->i < 10 || v->i > 600000)
-                problem(c, v->line, v->col,
+                config__problem(c, v->line, v->col,
                         "default_deadline_ms: expected an integer in 10..600000");
             else
                 cfg->default_deadline_ms = (uint32_t)v->i;
+        } else if (strcmp(e->key, "permissions") == 0) {
+            if (v->kind != HV_TOML_STRING || v->str.len == 0 ||
+                v->str.len >= sizeof cfg->permissions || strlen(v->str.ptr) != v->str.len)
+                config__problem(c, v->line, v->col, "permissions: expected a file path");
+            else
+                memcpy(cfg->permissions, v->str.ptr, v->str.len + 1);
         } else if (v->kind == HV_TOML_TABLE) {
             check_plugin(c, cfg, e);
         } else {
-            problem(c, e->line, e->col,
+            config__problem(c, e->line, e->col,
                     "unknown key '%s' in [plugins] (known: dir, auto_load, default_memory_mb, "
-                    "default_deadline_ms, or a [plugins.NAME] table)",
+                    "default_deadline_ms, permissions, or a [plugins.NAME] table)",
                     e->key);
         }
     }
 }
 
-static void check_sensors(chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
+static void check_sensors(config_chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
 {
     const hv_toml_value_t *t = expect_table(c, kv, "sensors");
     for (size_t i = 0; t && i < t->table.len; i++) {
@@ -351,14 +358,14 @@ static void check_sensors(chk_t *c, hv_config_t *cfg, const hv_toml_kv_t *kv)
         else if (strcmp(e->key, "bme680") == 0)
             check_fields(c, cfg, st, bme680_fields, "sensors.bme680");
         else
-            problem(c, e->line, e->col, "unknown sensor '%s' in [sensors] (known: dht22, bme680)",
+            config__problem(c, e->line, e->col, "unknown sensor '%s' in [sensors] (known: dht22, bme680)",
                     e->key);
     }
 }
 
 /* Keys holding U+0000 would compare equal to their prefix with strcmp:
  * refuse them anywhere in the file. */
-static void nul_keys(chk_t *c, const hv_toml_value_t *v, int depth)
+void config__nul_keys(config_chk_t *c, const hv_toml_value_t *v, int depth)
 {
     if (depth > 8)
         return;
@@ -366,12 +373,12 @@ static void nul_keys(chk_t *c, const hv_toml_value_t *v, int depth)
         for (size_t i = 0; i < v->table.len; i++) {
             const hv_toml_kv_t *kv = &v->table.items[i];
             if (hv_toml_key_len(kv) != strlen(kv->key))
-                problem(c, kv->line, kv->col, "key contains U+0000");
-            nul_keys(c, kv->value, depth + 1);
+                config__problem(c, kv->line, kv->col, "key contains U+0000");
+            config__nul_keys(c, kv->value, depth + 1);
         }
     } else if (v->kind == HV_TOML_ARRAY) {
         for (size_t i = 0; i < v->array.len; i++)
-            nul_keys(c, v->array.items[i], depth + 1);
+            config__nul_keys(c, v->array.items[i], depth + 1);
     }
 }
 
@@ -426,6 +433,7 @@ void hv_config_defaults(hv_config_t *cfg)
     snprintf(cfg->plugins_dir, sizeof cfg->plugins_dir, "plugins");
     cfg->default_memory_mb = 64;
     cfg->default_deadline_ms = 5000;
+    snprintf(cfg->permissions, sizeof cfg->permissions, "config/permissions.toml");
 }
 
 int hv_config_load(const char *path, hv_config_t *ret, char *err, size_t errlen)
@@ -436,11 +444,15 @@ int hv_config_load(const char *path, hv_config_t *ret, char *err, size_t errlen)
         return rc;
     hv_config_t cfg;
     hv_config_defaults(&cfg);
-    chk_t c = {path, err, errlen, 0, 0};
+    /* Unless the file says otherwise, permissions live beside it. */
+    const char *slash = strrchr(path, '/');
+    snprintf(cfg.permissions, sizeof cfg.permissions, "%.*s%spermissions.toml",
+             slash ? (int)(slash - path) : 0, path, slash ? "/" : "");
+    config_chk_t c = {path, err, errlen, 0, 0};
     if (errlen)
         err[0] = '\0';
     const hv_toml_value_t *root = hv_toml_root(doc);
-    nul_keys(&c, root, 0);
+    config__nul_keys(&c, root, 0);
     int nul = c.n;
     for (size_t i = 0; nul == 0 && i < root->table.len; i++) {
         const hv_toml_kv_t *kv = &root->table.items[i];
@@ -456,7 +468,7 @@ int hv_config_load(const char *path, hv_config_t *ret, char *err, size_t errlen)
         } else if (strcmp(kv->key, "plugins") == 0) {
             check_plugins(&c, &cfg, kv);
         } else {
-            problem(&c, kv->line, kv->col,
+            config__problem(&c, kv->line, kv->col,
                     "unknown section '%s' (known: polling, sensors, leds, buzzer, logging, "
                     "cluster, http, hardware, daemon, plugins)",
                     kv->key);
@@ -466,13 +478,12 @@ int hv_config_load(const char *path, hv_config_t *ret, char *err, size_t errlen)
     const hv_toml_kv_t *cl = hv_toml_get(root, "cluster");
     if (strcmp(cfg.role, "spoke") == 0 && cfg.hub_url[0] == '\0') {
         const hv_toml_kv_t *r = cl && cl->value->kind == HV_TOML_TABLE ? hv_toml_get(cl->value, "role") : NULL;
-        problem(&c, r ? r->value->line : 1, r ? r->value->col : 1,
+        config__problem(&c, r ? r->value->line : 1, r ? r->value->col : 1,
                 "role: a spoke needs cluster.hub_url");
     }
     hv_toml_free(doc);
     if (c.n > 0) {
-        if (c.n > MAX_PROBLEMS && c.used + 40 < errlen)
-            snprintf(err + c.used, errlen - c.used, "\n(%d more problems)", c.n - MAX_PROBLEMS);
+        config__problems_end(&c);
         hv_config_free(&cfg);
         return HV_EINVAL;
     }
@@ -510,7 +521,7 @@ int hv_config_find(const char *explicit_path, char *out, size_t len)
 const hv_plugin_conf_t *hv_config_plugin(const hv_config_t *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->nplugins; i++)
-        if (name_eq(cfg->plugins[i].name, name))
+        if (config__name_eq(cfg->plugins[i].name, name))
             return &cfg->plugins[i];
     return NULL;
 }

@@ -38,6 +38,7 @@ struct hv_instance {
     wasm_rt_memory_t *mem;
     uint64_t deadline_ns;
     uint32_t limit_pages;
+    uint32_t module_max_pages; /* the module's own maximum, before our limit */
     int dead;
     int exit_code;
     char *result;

@@ -17,6 +17,12 @@
 
 enum { GUEST_OK = 0, GUEST_EXCEPTION = 1, GUEST_EXIT = 2, GUEST_NOMEM = 3 };
 
+static uint32_t limit_pages(uint32_t memory_limit_mb)
+{
+    uint32_t mb = memory_limit_mb ? memory_limit_mb : DEFAULT_MEMORY_MB;
+    return mb >= 4096 ? 65536 : mb * (1024 * 1024 / GUEST_PAGE);
+}
+
 int engine__instance_alloc(hv_engine_t *eng, const hv_instance_opts_t *opts, hv_instance_t **ret)
 {
     static const char *const default_argv[] = {"python", NULL};
@@ -30,8 +36,7 @@ int engine__instance_alloc(hv_engine_t *eng, const hv_instance_opts_t *opts, hv_
         return HV_ENOMEM;
     }
     inst->eng = eng;
-    uint32_t mb = opts->memory_limit_mb ? opts->memory_limit_mb : DEFAULT_MEMORY_MB;
-    inst->limit_pages = mb >= 4096 ? 65536 : mb * (1024 * 1024 / GUEST_PAGE);
+    inst->limit_pages = limit_pages(opts->memory_limit_mb);
     inst->deadline_ns = (uint64_t)opts->deadline_ms * 1000000ULL;
     inst->host.fn = opts->hostcall;
     inst->host.ud = opts->hostcall_ud;
@@ -59,11 +64,21 @@ int engine__instance_alloc(hv_engine_t *eng, const hv_instance_opts_t *opts, hv_
     return HV_OK;
 }
 
+void hv_instance_set_limits(hv_instance_t *inst, uint32_t memory_limit_mb, uint32_t deadline_ms)
+{
+    inst->limit_pages = limit_pages(memory_limit_mb);
+    inst->deadline_ns = (uint64_t)deadline_ms * 1000000ULL;
+    if (inst->mem != NULL)
+        inst->mem->max_pages = inst->module_max_pages < inst->limit_pages ? inst->module_max_pages
+                                                                          : inst->limit_pages;
+}
+
 int engine__instance_attach_memory(hv_instance_t *inst)
 {
     wasm_rt_memory_t *mem = inst->eng->vt->memory(inst->g);
     if (mem->pages > inst->limit_pages)
         return HV_ENOMEM;
+    inst->module_max_pages = mem->max_pages;
     if (mem->max_pages > inst->limit_pages)
         mem->max_pages = inst->limit_pages;
     inst->mem = mem;

@@ -202,6 +202,7 @@ hv_hal_t *hv_hal_linux_new(const hv_hal_linux_opts_t *opts, char *err, size_t er
 
     lx->base.ops = &linux_ops;
     lx->base.nleds = opts->nleds > HV_HAL_MAX_LEDS ? HV_HAL_MAX_LEDS : opts->nleds;
+    hv_hal_set_device_names(&lx->base, opts->spi_dev, opts->uart_dev);
     lx->led_spi_hz = opts->led_spi_hz ? opts->led_spi_hz : HV_LINUX_LED_SPI_HZ;
     double b = opts->brightness;
     lx->brightness = !(b > 0) ? 0 : b > 1 ? 1 : b; /* NaN -> 0 */

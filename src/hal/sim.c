@@ -397,6 +397,7 @@ hv_hal_t *hv_hal_sim_open(const hv_hal_sim_opts_t *o, char *err, size_t errlen)
     }
     s->base.ops = &sim_ops;
     s->base.nleds = o->nleds > HV_HAL_MAX_LEDS ? HV_HAL_MAX_LEDS : o->nleds;
+    hv_hal_set_device_names(&s->base, "/dev/spidev0.1", "/dev/serial0");
     pthread_mutex_init(&s->lock, NULL);
     s->baud = 115200;
     s->t0_us = mono_us();

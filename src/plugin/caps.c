@@ -89,6 +89,35 @@ static int no_hal(hv_cap_call_t *c, hv_value_t *ret)
             return no_hal(c, ret);                                                             \
     } while (0)
 
+/* ---- permissions ----------------------------------------------------------- */
+
+/* Asks the permission guard (never the guest) whether this call may touch
+ * the resource. A denial is the call's `err` when its function returns a
+ * result, else an HV_EPERM host error (the guest raises PermissionError).
+ * Returns 1 with *rc set when denied. */
+static int denied(hv_cap_call_t *c, hv_value_t *ret, hv_res_t res, unsigned index,
+                  const char *name, int *rc)
+{
+    hv_perms_t *g = c->p->o.perms;
+    char msg[ERRBUF];
+    if (g == NULL || hv_perms_check(g, c->p->perm_name, res, index, name, msg, sizeof msg) == HV_OK)
+        return 0;
+    if (ret->type != NULL && ret->type->kind == HV_WIT_RESULT) {
+        *rc = fail(c, ret, "%s", msg);
+    } else {
+        snprintf(c->err, c->errlen, "%s", msg);
+        *rc = HV_EPERM;
+    }
+    return 1;
+}
+
+#define GUARD(c, ret, res, index, name)                                                        \
+    do {                                                                                       \
+        int rc_;                                                                               \
+        if (denied(c, ret, res, index, name, &rc_))                                            \
+            return rc_;                                                                        \
+    } while (0)
+
 /* ---- i2c, spi, uart ------------------------------------------------------ */
 
 static int hexval(char ch)
@@ -107,6 +136,7 @@ static int i2c_common(hv_cap_call_t *c, hv_value_t *ret, uint8_t addr, const uin
         return fail(c, ret, "i2c: transfer longer than %d bytes", HV_HAL_MAX_XFER);
     if (addr > 0x7F)
         return fail(c, ret, "i2c: address 0x%02x is not a 7-bit address", addr);
+    GUARD(c, ret, HV_RES_I2C, addr, NULL);
     int rc = HAL(c)->ops->i2c_transfer(HAL(c), addr, wr, wlen, rd, (size_t)rlen, err, sizeof err);
     return rc == HV_OK ? HV_OK : fail(c, ret, "%s", err);
 }
@@ -163,6 +193,7 @@ static int cap_spi_transfer(hv_cap_call_t *c, const hv_value_t *args, hv_value_t
     NEED_HAL(c, ret);
     char err[ERRBUF];
     uint8_t rx[HV_HAL_MAX_XFER];
+    GUARD(c, ret, HV_RES_SPI, 0, HAL(c)->spi_name);
     if (args[0].bytes.len > HV_HAL_MAX_XFER)
         return fail(c, ret, "spi: transfer longer than %d bytes", HV_HAL_MAX_XFER);
     int rc = HAL(c)->ops->spi_transfer(HAL(c), args[0].bytes.ptr, rx, args[0].bytes.len, err,
@@ -178,6 +209,7 @@ static int cap_uart_read(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *r
     NEED_HAL(c, ret);
     char err[ERRBUF];
     uint8_t buf[HV_HAL_MAX_XFER];
+    GUARD(c, ret, HV_RES_UART, 0, HAL(c)->uart_name);
     size_t max = args[0].u < sizeof buf ? (size_t)args[0].u : sizeof buf, n = 0;
     int rc = HAL(c)->ops->uart_read(HAL(c), buf, max, &n, err, sizeof err);
     if (rc != HV_OK)
@@ -190,6 +222,7 @@ static int cap_uart_write(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *
 {
     NEED_HAL(c, ret);
     char err[ERRBUF];
+    GUARD(c, ret, HV_RES_UART, 0, HAL(c)->uart_name);
     if (args[0].bytes.len > HV_HAL_MAX_XFER)
         return fail(c, ret, "uart: write longer than %d bytes", HV_HAL_MAX_XFER);
     int rc = HAL(c)->ops->uart_write(HAL(c), args[0].bytes.ptr, args[0].bytes.len, err, sizeof err);
@@ -206,6 +239,7 @@ static int cap_uart_set_baud(hv_cap_call_t *c, const hv_value_t *args, hv_value_
 {
     NEED_HAL(c, ret);
     char err[ERRBUF];
+    GUARD(c, ret, HV_RES_UART, 0, HAL(c)->uart_name);
     int rc = HAL(c)->ops->uart_set_baud(HAL(c), (uint32_t)args[0].u, err, sizeof err);
     return rc == HV_OK ? ok(c, ret, NULL) : fail(c, ret, "%s", err);
 }
@@ -217,6 +251,7 @@ static int cap_read_dht22(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *
     NEED_HAL(c, ret);
     char err[ERRBUF];
     float t, h;
+    GUARD(c, ret, HV_RES_GPIO, (unsigned)args[0].u, NULL);
     int rc = HAL(c)->ops->dht22_read(HAL(c), (unsigned)args[0].u, &t, &h, err, sizeof err);
     if (rc != HV_OK)
         return fail(c, ret, "%s", err);
@@ -256,6 +291,7 @@ static int cap_gpio_set_mode(hv_cap_call_t *c, const hv_value_t *args, hv_value_
 {
     NEED_HAL(c, ret);
     char err[ERRBUF];
+    GUARD(c, ret, HV_RES_GPIO, (unsigned)args[0].u, NULL);
     int rc = HAL(c)->ops->gpio_mode(HAL(c), (unsigned)args[0].u, (int)args[1].var.tag, err,
                                      sizeof err);
     return rc == HV_OK ? ok(c, ret, NULL) : fail(c, ret, "%s", err);
@@ -266,6 +302,7 @@ static int cap_gpio_read(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *r
     NEED_HAL(c, ret);
     char err[ERRBUF];
     int level = 0;
+    GUARD(c, ret, HV_RES_GPIO, (unsigned)args[0].u, NULL);
     int rc = HAL(c)->ops->gpio_read(HAL(c), (unsigned)args[0].u, &level, err, sizeof err);
     if (rc != HV_OK)
         return fail(c, ret, "%s", err);
@@ -280,6 +317,7 @@ static int cap_gpio_write(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *
 {
     NEED_HAL(c, ret);
     char err[ERRBUF];
+    GUARD(c, ret, HV_RES_GPIO, (unsigned)args[0].u, NULL);
     int rc = HAL(c)->ops->gpio_write(HAL(c), (unsigned)args[0].u, args[1].b, err, sizeof err);
     return rc == HV_OK ? ok(c, ret, NULL) : fail(c, ret, "%s", err);
 }
@@ -289,6 +327,7 @@ static int cap_gpio_write(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *
 static int cap_set_led(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *ret)
 {
     NEED_HAL(c, ret);
+    GUARD(c, ret, HV_RES_LED, (unsigned)args[0].u, NULL);
     if (HAL(c)->ops->led_set(HAL(c), (unsigned)args[0].u, (uint8_t)args[1].u, (uint8_t)args[2].u,
                              (uint8_t)args[3].u) != HV_OK)
         plugin__log(c->p, HV_LOG_WARN, "set-led: no LED %u (strip has %u)", (unsigned)args[0].u,
@@ -299,6 +338,9 @@ static int cap_set_led(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *ret
 static int cap_set_all(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *ret)
 {
     NEED_HAL(c, ret);
+    /* All or nothing: set-all needs every LED of the strip. */
+    for (unsigned i = 0; i < HAL(c)->nleds; i++)
+        GUARD(c, ret, HV_RES_LED, i, NULL);
     for (unsigned i = 0; i < HAL(c)->nleds; i++)
         HAL(c)->ops->led_set(HAL(c), i, (uint8_t)args[0].u, (uint8_t)args[1].u, (uint8_t)args[2].u);
     return HV_OK;
@@ -318,6 +360,7 @@ static int cap_sync_leds(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *r
 static int cap_buzz(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *ret)
 {
     NEED_HAL(c, ret);
+    GUARD(c, ret, HV_RES_BUZZER, 0, NULL);
     unsigned ms = args[0].u > 5000 ? 5000 : (unsigned)args[0].u;
     return HAL(c)->ops->buzz(HAL(c), 1, ms, 0);
 }
@@ -325,6 +368,7 @@ static int cap_buzz(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *ret)
 static int cap_beep(hv_cap_call_t *c, const hv_value_t *args, hv_value_t *ret)
 {
     NEED_HAL(c, ret);
+    GUARD(c, ret, HV_RES_BUZZER, 0, NULL);
     unsigned n = args[0].u > 20 ? 20 : (unsigned)args[0].u;
     unsigned on = args[1].u > 5000 ? 5000 : (unsigned)args[1].u;
     unsigned off = args[2].u > 5000 ? 5000 : (unsigned)args[2].u;

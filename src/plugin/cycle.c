@@ -276,6 +276,14 @@ char *hv_manager_status_json(hv_manager_t *m)
         cJSON_AddNumberToObject(o, "restarts", (double)w->restarts);
         cJSON_AddNumberToObject(o, "reloads", (double)w->reloads);
         cJSON_AddNumberToObject(o, "refusals", w->p ? (double)hv_plugin_refusals(w->p) : 0);
+        char *perms = m->perms ? hv_perms_describe_json(m->perms, w->name) : NULL;
+        cJSON *pj = perms ? cJSON_Parse(perms) : NULL;
+        free(perms);
+        while (pj != NULL && pj->child != NULL) { /* grants, denials, last_denied */
+            cJSON *it = cJSON_DetachItemViaPointer(pj, pj->child);
+            cJSON_AddItemToObject(o, it->string, it);
+        }
+        cJSON_Delete(pj);
         cJSON_AddItemToArray(all, o);
     }
     pthread_mutex_unlock(&m->list_lock);

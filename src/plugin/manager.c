@@ -163,6 +163,20 @@ static char *plugin_config(const hv_config_t *cfg, const hv_plugin_conf_t *pc, c
     return s;
 }
 
+/* The config's limits for w, capped by its permissions entry. */
+static void limits(hv_manager_t *m, worker_t *w, uint32_t *ret_memory_mb, uint32_t *ret_deadline_ms)
+{
+    const hv_config_t *cfg = m->cfg;
+    const hv_plugin_conf_t *pc = hv_config_plugin(cfg, w->name);
+    uint32_t mem = pc && pc->memory_mb ? pc->memory_mb : cfg->default_memory_mb;
+    uint32_t deadline = pc && pc->deadline_ms ? pc->deadline_ms : cfg->default_deadline_ms;
+    uint32_t pmem = 0, pdeadline = 0;
+    if (m->perms != NULL)
+        hv_perms_limits(m->perms, w->name, &pmem, &pdeadline);
+    *ret_memory_mb = pmem && (pmem < mem || mem == 0) ? pmem : mem;
+    *ret_deadline_ms = pdeadline && (pdeadline < deadline || deadline == 0) ? pdeadline : deadline;
+}
+
 static void fill_load_opts(hv_manager_t *m, worker_t *w)
 {
     const hv_config_t *cfg = m->cfg;
@@ -176,9 +190,10 @@ static void fill_load_opts(hv_manager_t *m, worker_t *w)
     o->log = on_plugin_log;
     o->state_dir = m->state_dir;
     o->config_json = w->config_json ? w->config_json : "{}";
-    o->memory_limit_mb = pc && pc->memory_mb ? pc->memory_mb : cfg->default_memory_mb;
-    o->deadline_ms = pc && pc->deadline_ms ? pc->deadline_ms : cfg->default_deadline_ms;
+    limits(m, w, &o->memory_limit_mb, &o->deadline_ms);
     o->host_syncs_leds = 1;
+    o->perms = m->perms;
+    o->perm_name = w->name; /* the file's stem, never the name the file claims */
 }
 
 static void load_done(worker_t *w);
@@ -379,6 +394,69 @@ void hv_manager_set_config(hv_manager_t *m, const hv_config_t *cfg)
 
 uint64_t hv_manager_cycles(const hv_manager_t *m) { return m->cycles; }
 
+/* Watches the permissions file's directory (editors replace files, so the
+ * file itself is not watched): a change wakes the loop at once. */
+static void watch_perms_dir(hv_manager_t *m)
+{
+    if (m->inotify_fd < 0 || m->perms == NULL)
+        return;
+    char dir[PATH_MAX];
+    const char *path = hv_perms_path(m->perms), *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (dir[0] == '\0')
+        snprintf(dir, sizeof dir, "/");
+    if (m->perms_watch > 0)
+        inotify_rm_watch(m->inotify_fd, m->perms_watch);
+    m->perms_watch = inotify_add_watch(m->inotify_fd, dir,
+                                       IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_CREATE);
+}
+
+/* Gives running plugins the limits of the grants now in force. */
+static void apply_perms(hv_manager_t *m)
+{
+    uint64_t gen = hv_perms_generation(m->perms);
+    if (gen == m->perms_applied)
+        return;
+    m->perms_applied = gen;
+    for (worker_t *w = m->workers; w; w = w->next) {
+        pthread_mutex_lock(&w->call_mu); /* no call runs on w meanwhile */
+        if (w->p != NULL) {
+            uint32_t mem, deadline;
+            limits(m, w, &mem, &deadline);
+            hv_plugin_set_limits(w->p, mem, deadline);
+        }
+        pthread_mutex_unlock(&w->call_mu);
+    }
+}
+
+void hv_manager_set_perms(hv_manager_t *m, hv_perms_t *perms)
+{
+    m->perms = perms;
+    m->perms_applied = perms ? hv_perms_generation(perms) : 0;
+    watch_perms_dir(m);
+}
+
+int hv_manager_reload_perms(hv_manager_t *m, const char *path)
+{
+    if (m->perms == NULL)
+        return HV_EINVAL;
+    char err[8192];
+    int moved = path != NULL && strcmp(path, hv_perms_path(m->perms)) != 0;
+    int rc = hv_perms_reload(m->perms, path, err, sizeof err);
+    if (moved)
+        watch_perms_dir(m);
+    if (rc == HV_OK) {
+        hv_log("host", HV_LOG_INFO, "permissions %s loaded; they apply to the next call of "
+               "every plugin", hv_perms_path(m->perms));
+        apply_perms(m);
+    } else if (rc == HV_ENOENT && hv_perms_generation(m->perms) == 0) {
+        hv_log("host", HV_LOG_WARN, "%s; every plugin is denied all hardware", err);
+    } else {
+        hv_log("host", HV_LOG_ERROR, "permissions rejected, the old grants stay:\n%s", err);
+    }
+    return rc;
+}
+
 void hv_manager_run(hv_manager_t *m, volatile int *stop, int extra_fd, void (*on_fd)(void *ud),
                     void *ud)
 {
@@ -407,5 +485,7 @@ void hv_manager_run(hv_manager_t *m, volatile int *stop, int extra_fd, void (*on
         }
         /* Scans are cheap (a stat per file): also catches backoff expiry. */
         hv_manager_scan(m);
+        if (m->perms != NULL && hv_perms_file_changed(m->perms))
+            hv_manager_reload_perms(m, NULL);
     }
 }

@@ -12,6 +12,7 @@
 
 #include "hv_log.h"
 #include "hv_manager.h"
+#include "hv_perms.h"
 #include "hv_plugin.h"
 
 #define MANAGER_MAX_PLUGINS 64
@@ -69,6 +70,9 @@ struct hv_manager {
     uint64_t cycles;
     pthread_mutex_t readings_lock; /* readers (HTTP) vs the cycle */
     pthread_mutex_t list_lock;     /* the worker list, for other threads */
+    hv_perms_t *perms;             /* NULL: plugins are unrestricted */
+    uint64_t perms_applied;        /* the generation whose limits the plugins have */
+    int perms_watch;               /* inotify watch on the permissions file's directory */
     void (*on_cycle)(void *ud, const char *readings_json);
     void *on_cycle_ud;
 };

@@ -106,7 +106,8 @@ static int do_invoke(void *ud, hv_instance_t *inst, uint32_t fid, const uint64_t
             /* The guest's arguments were fine; the capability failed. */
             if (err[0] == '\0')
                 snprintf(err, errlen, "%s: %s", im->name, hv_strerror(rc));
-            if (rc == HV_EINVAL || rc == HV_EPERM || rc == HV_ENOENT)
+            /* A permission denial stays one: the guest raises PermissionError. */
+            if (rc == HV_EINVAL || rc == HV_ENOENT)
                 rc = HV_EIO;
         } else {
             /* Fails only on a bad return pointer from the guest (EINVAL). */
@@ -312,6 +313,9 @@ int hv_plugin_load(const char *path, const hv_plugin_opts_t *opts, hv_plugin_t *
     rc = hv_plugin_file_decode(buf, len, &p->file, msg, sizeof msg);
     if (rc != HV_OK)
         goto fail;
+    snprintf(p->perm_name, sizeof p->perm_name, "%s",
+             opts->perm_name ? opts->perm_name : p->file.name);
+    p->o.perm_name = p->perm_name;
     if (p->file.sdk_abi != HV_PLUGIN_SDK_ABI) {
         snprintf(msg, sizeof msg, "built for SDK ABI %d, this host speaks %d: rebuild it with "
                  "`harvester build`", p->file.sdk_abi, HV_PLUGIN_SDK_ABI);
@@ -368,6 +372,13 @@ void hv_plugin_free(hv_plugin_t *p)
 const char *hv_plugin_name(const hv_plugin_t *p) { return p->file.name; }
 const hv_wit_world_t *hv_plugin_world(const hv_plugin_t *p) { return p->world; }
 uint64_t hv_plugin_refusals(const hv_plugin_t *p) { return p->refusals; }
+
+void hv_plugin_set_limits(hv_plugin_t *p, uint32_t memory_limit_mb, uint32_t deadline_ms)
+{
+    p->o.memory_limit_mb = memory_limit_mb;
+    p->o.deadline_ms = deadline_ms;
+    hv_instance_set_limits(p->inst, memory_limit_mb, deadline_ms ? deadline_ms : 5000);
+}
 
 /* ---- calling exports ------------------------------------------------------ */
 

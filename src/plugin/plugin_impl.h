@@ -46,6 +46,7 @@ struct hv_plugin {
     hv_abi_mem_t mem;
     char dir[PATH_MAX]; /* extracted sources, mounted at /plugin */
     uint64_t refusals;
+    char perm_name[64]; /* who it is to the permission guard */
     uint8_t *state;
     size_t state_len;
     int has_state;
