@@ -48,8 +48,9 @@ void hv_manager_scan(hv_manager_t *m);
  */
 void hv_manager_cycle(hv_manager_t *m);
 
-/* Applies a new configuration (plugins enabled/disabled, limits, plugin
- * settings take effect at the next scan). */
+/* Applies a new configuration at the next scan: enabled plugins load,
+ * disabled ones unload, those whose settings changed restart (state
+ * kept), and new limits reach running plugins without a restart. */
 void hv_manager_set_config(hv_manager_t *m, const hv_config_t *cfg);
 
 /*

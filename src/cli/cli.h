@@ -24,5 +24,8 @@ const char *cli__config_arg(int argc, char **argv, int *bad);
 
 /* `harvester run`. */
 int cli__cmd_run(int argc, char **argv);
+/* `harvester status` and `harvester plugins` (plugins.c). */
+int cli__cmd_status(int argc, char **argv);
+int cli__cmd_plugins(int argc, char **argv);
 
 #endif

@@ -6,8 +6,9 @@
  *   harvester build <plugin-dir> [-o out.wasm] [--wit F]    build a plugin file
  *   harvester invoke <plugin.wasm> <iface.func> [json-args] call a plugin's export
  *   harvester run [--config FILE]                           the daemon
- *   harvester check-config FILE                             validate a configuration
+ *   harvester check-config FILE                             validate a config + its permissions
  *   harvester status [--config FILE]                        plugin status of a running daemon
+ *   harvester plugins [--config FILE]                       plugins, worlds, grants, denials
  *   harvester toml2json                                     toml-test decoder (stdin -> stdout)
  *   harvester prepare                                       AOT-compile the runtime now
  *   harvester version
@@ -60,11 +61,13 @@ int cli__usage(FILE *f)
     fprintf(f, "usage: harvester py <file.py | -c CODE | -m MODULE | -> [args...]\n"
                "       harvester wit <file.wit>\n"
                "       harvester build <plugin-dir> [-o out.wasm] [--wit file.wit]\n"
-               "       harvester invoke [SIM] <plugin.wasm> <interface.function> [json-args]\n"
+               "       harvester invoke [SIM] [--permissions FILE] <plugin.wasm> "
+               "<interface.function> [json-args]\n"
                "       harvester run [--config FILE] [SIM]\n"
                "         SIM: --scenario FILE.toml --record FILE.jsonl --replay FILE.jsonl\n"
                "       harvester check-config FILE\n"
                "       harvester status [--config FILE]\n"
+               "       harvester plugins [--config FILE]\n"
                "       harvester toml2json < file.toml\n"
                "       harvester prepare\n"
                "       harvester version\n");
@@ -213,16 +216,41 @@ hv_hal_t *cli__open_sim(const hv_hal_sim_opts_t *o)
 static int cmd_invoke(int argc, char **argv)
 {
     hv_hal_sim_opts_t so = {11, NULL, NULL, NULL};
-    if (cli__sim_args(&argc, argv, &so) != 0 || argc < 2 || argc > 3)
+    if (cli__sim_args(&argc, argv, &so) != 0)
         return cli__usage(stderr);
+    /* --permissions FILE: run under the daemon's guard, as the plugin
+     * named by the file's stem; without it the plugin is unrestricted. */
+    const char *perms_path = NULL;
+    if (argc >= 2 && strcmp(argv[0], "--permissions") == 0) {
+        perms_path = argv[1];
+        argc -= 2;
+        argv += 2;
+    }
+    if (argc < 2 || argc > 3)
+        return cli__usage(stderr);
+    char err[8192];
+    hv_perms_t *perms = NULL;
+    if (perms_path != NULL && hv_perms_open(perms_path, &perms, err, sizeof err) != HV_OK) {
+        fprintf(stderr, "harvester: invoke: %s\n", err);
+        hv_perms_free(perms);
+        return 2;
+    }
     hv_engine_t *eng;
-    if (cli__open_engine(&eng, 0) != HV_OK)
+    if (cli__open_engine(&eng, 0) != HV_OK) {
+        hv_perms_free(perms);
         return 1;
+    }
     hv_hal_t *hal = cli__open_sim(&so);
     if (hal == NULL) {
         hv_engine_close(eng);
+        hv_perms_free(perms);
         return 1;
     }
+    char stem[256];
+    const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    snprintf(stem, sizeof stem, "%s", base);
+    if (strlen(stem) > 5 && strcmp(stem + strlen(stem) - 5, ".wasm") == 0)
+        stem[strlen(stem) - 5] = '\0';
     const char *dl = getenv("HARVESTER_DEADLINE_MS");
     hv_plugin_opts_t o = {0};
     o.eng = eng;
@@ -230,7 +258,8 @@ static int cmd_invoke(int argc, char **argv)
     o.state_dir = getenv("HARVESTER_STATE_DIR");
     o.config_json = getenv("HARVESTER_PLUGIN_CONFIG");
     o.deadline_ms = dl ? (uint32_t)strtoul(dl, NULL, 10) : 0;
-    char err[8192];
+    o.perms = perms;
+    o.perm_name = stem;
     hv_plugin_t *p = NULL;
     char *json = NULL;
     int rc = hv_plugin_load(argv[0], &o, &p, err, sizeof err);
@@ -244,6 +273,7 @@ static int cmd_invoke(int argc, char **argv)
     hv_plugin_free(p);
     hv_hal_sim_free(hal);
     hv_engine_close(eng);
+    hv_perms_free(perms);
     return rc == HV_OK ? 0 : 1;
 }
 
@@ -274,8 +304,17 @@ static int cmd_check_config(int argc, char **argv)
     }
     printf("%s: ok (%zu plugin tables, role %s, node %s, port %d, backend %s)\n", argv[0],
            cfg.nplugins, cfg.role, cfg.node_id, cfg.http_port, cfg.backend);
+    hv_perm_table_t t;
+    int rc = hv_perm_table_load(cfg.permissions, &t, err, sizeof err);
+    if (rc == HV_OK) {
+        printf("%s: ok (%zu plugin entries; a plugin without one is denied all hardware)\n",
+               cfg.permissions, t.n);
+        hv_perm_table_free(&t);
+    } else {
+        fprintf(stderr, "%s\n", err);
+    }
     hv_config_free(&cfg);
-    return 0;
+    return rc == HV_OK ? 0 : 2;
 }
 
 const char *cli__config_arg(int argc, char **argv, int *bad)
@@ -287,48 +326,6 @@ const char *cli__config_arg(int argc, char **argv, int *bad)
         return argv[1];
     *bad = 1;
     return NULL;
-}
-
-static int cmd_status(int argc, char **argv)
-{
-    int bad;
-    const char *explicit_path = cli__config_arg(argc, argv, &bad);
-    if (bad)
-        return cli__usage(stderr);
-    hv_config_t cfg;
-    int rc = cli__load_config(explicit_path, &cfg);
-    if (rc != 0)
-        return rc;
-    char path[700];
-    snprintf(path, sizeof path, "%s/status.json", cfg.data_dir);
-    hv_config_free(&cfg);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        fprintf(stderr, "harvester: status: %s: no status (is `harvester run` running?)\n", path);
-        return 1;
-    }
-    char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    cJSON *all = cJSON_Parse(buf);
-    printf("%-16s %-18s %-12s %8s %10s %8s %7s  %s\n", "PLUGIN", "WORLD", "STATUS", "POLLS",
-           "LAST(ms)", "RESTARTS", "RELOADS", "LAST ERROR");
-    cJSON *it;
-    cJSON_ArrayForEach(it, all)
-    {
-        printf("%-16s %-18s %-12s %8.0f %10.1f %8.0f %7.0f  %s\n",
-               cJSON_GetObjectItem(it, "name")->valuestring,
-               cJSON_GetObjectItem(it, "world")->valuestring,
-               cJSON_GetObjectItem(it, "status")->valuestring,
-               cJSON_GetObjectItem(it, "polls")->valuedouble,
-               cJSON_GetObjectItem(it, "last_poll_ms")->valuedouble,
-               cJSON_GetObjectItem(it, "restarts")->valuedouble,
-               cJSON_GetObjectItem(it, "reloads")->valuedouble,
-               cJSON_GetObjectItem(it, "last_error")->valuestring);
-    }
-    cJSON_Delete(all);
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -348,7 +345,9 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "check-config") == 0)
         return cmd_check_config(argc - 2, argv + 2);
     if (strcmp(argv[1], "status") == 0)
-        return cmd_status(argc - 2, argv + 2);
+        return cli__cmd_status(argc - 2, argv + 2);
+    if (strcmp(argv[1], "plugins") == 0)
+        return cli__cmd_plugins(argc - 2, argv + 2);
     if (strcmp(argv[1], "toml2json") == 0)
         return hv_toml_cli_toml2json();
     if (strcmp(argv[1], "prepare") == 0) {

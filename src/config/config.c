@@ -22,6 +22,7 @@ __attribute__((format(printf, 4, 5))) void config__problem(config_chk_t *c, int 
 {
     if (c->n++ >= MAX_PROBLEMS || c->used >= c->errlen)
         return;
+    size_t start = c->used + (c->used ? 1 : 0); /* after the separating newline */
     int k = snprintf(c->err + c->used, c->errlen - c->used, "%s%s:%d:%d: ", c->used ? "\n" : "",
                      c->file, line, col);
     if (k < 0)
@@ -38,6 +39,11 @@ __attribute__((format(printf, 4, 5))) void config__problem(config_chk_t *c, int 
     c->used += k < 0 ? 0 : (size_t)k;
     if (c->used > c->errlen)
         c->used = c->errlen;
+    /* One problem, one line: a key or value quoted into the message may
+     * hold a newline (or any control character) that would forge another. */
+    for (size_t i = start; i < c->used && c->err[i]; i++)
+        if ((unsigned char)c->err[i] < 0x20 || c->err[i] == 0x7f)
+            c->err[i] = '?';
 }
 
 void config__problems_end(config_chk_t *c)

@@ -49,8 +49,8 @@ static void number_list(config_chk_t *c, const hv_toml_kv_t *kv, long lo, long h
         }
         if (n < lo || n > hi) {
             config__problem(c, x->line, x->col,
-                            hex ? "%s: 0x%llx is out of range (0x%lx..0x%lx)"
-                                : "%s: %lld is out of range (%ld..%ld)",
+                            hex && n >= 0 ? "%s: 0x%llx is out of range (0x%lx..0x%lx)"
+                                          : "%s: %lld is out of range (%ld..%ld)",
                             kv->key, n, lo, hi);
             continue;
         }
@@ -190,7 +190,8 @@ static int check_doc(hv_toml_doc_t *doc, const char *filename, hv_perm_table_t *
     hv_perm_table_t t = {NULL, 0};
     const hv_toml_value_t *root = hv_toml_root(doc);
     config__nul_keys(&c, root, 0);
-    for (size_t i = 0; c.n == 0 && i < root->table.len; i++) {
+    int nul = c.n;
+    for (size_t i = 0; nul == 0 && i < root->table.len; i++) {
         const hv_toml_kv_t *kv = &root->table.items[i];
         if (strcmp(kv->key, "plugins") == 0)
             check_plugins(&c, kv, &t);

@@ -198,6 +198,30 @@ static void fill_load_opts(hv_manager_t *m, worker_t *w)
 
 static void load_done(worker_t *w);
 
+/* After a configuration reload: did w's settings change (its config
+ * table)? Only then is it restarted; limits change live. */
+static int settings_changed(hv_manager_t *m, worker_t *w)
+{
+    char *now = plugin_config(m->cfg, hv_config_plugin(m->cfg, w->name), w->name);
+    int differ = now == NULL || w->config_json == NULL || strcmp(now, w->config_json) != 0;
+    free(now);
+    return differ;
+}
+
+/* Sets every running plugin's limits from the config and permissions. */
+static void apply_limits(hv_manager_t *m)
+{
+    for (worker_t *w = m->workers; w; w = w->next) {
+        pthread_mutex_lock(&w->call_mu); /* no call runs on w meanwhile */
+        if (w->p != NULL) {
+            uint32_t mem, deadline;
+            limits(m, w, &mem, &deadline);
+            hv_plugin_set_limits(w->p, mem, deadline);
+        }
+        pthread_mutex_unlock(&w->call_mu);
+    }
+}
+
 /* Starts loads on every worker in need and waits for them all. */
 static void run_loads(hv_manager_t *m, worker_t **need, size_t n)
 {
@@ -300,7 +324,8 @@ void hv_manager_scan(hv_manager_t *m)
         int changed = st.st_mtim.tv_sec != w->mtime.tv_sec ||
                       st.st_mtim.tv_nsec != w->mtime.tv_nsec || st.st_size != w->size;
         int retry = w->status == ST_BACKOFF && manager__now_ms() >= w->retry_at_ms;
-        if ((changed || retry || m->config_changed) && nneed < MANAGER_MAX_PLUGINS) {
+        int settings = m->config_changed && (w->p == NULL || settings_changed(m, w));
+        if ((changed || retry || settings) && nneed < MANAGER_MAX_PLUGINS) {
             w->mtime = st.st_mtim;
             w->size = st.st_size;
             if (retry && !changed)
@@ -310,6 +335,8 @@ void hv_manager_scan(hv_manager_t *m)
     }
     if (d != NULL)
         closedir(d);
+    if (m->config_changed)
+        apply_limits(m); /* new limits reach running plugins without a restart */
     m->config_changed = 0;
     /* Removed or disabled: unload. */
     for (worker_t **pw = &m->workers; *pw;) {
@@ -389,7 +416,7 @@ void hv_manager_free(hv_manager_t *m)
 void hv_manager_set_config(hv_manager_t *m, const hv_config_t *cfg)
 {
     m->cfg = cfg;
-    m->config_changed = 1; /* reload every plugin: limits and settings may differ */
+    m->config_changed = 1; /* the next scan restarts plugins whose settings differ */
 }
 
 uint64_t hv_manager_cycles(const hv_manager_t *m) { return m->cycles; }
@@ -418,15 +445,7 @@ static void apply_perms(hv_manager_t *m)
     if (gen == m->perms_applied)
         return;
     m->perms_applied = gen;
-    for (worker_t *w = m->workers; w; w = w->next) {
-        pthread_mutex_lock(&w->call_mu); /* no call runs on w meanwhile */
-        if (w->p != NULL) {
-            uint32_t mem, deadline;
-            limits(m, w, &mem, &deadline);
-            hv_plugin_set_limits(w->p, mem, deadline);
-        }
-        pthread_mutex_unlock(&w->call_mu);
-    }
+    apply_limits(m);
 }
 
 void hv_manager_set_perms(hv_manager_t *m, hv_perms_t *perms)

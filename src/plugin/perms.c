@@ -218,7 +218,7 @@ static int count_denial(hv_perms_t *g, perm_stats_t *s, const char *plugin, hv_r
     if (s->window_lines < HV_PERMS_AUDIT_BURST) {
         s->window_lines++;
         *when = now ? now : 1;
-        snprintf(line, len, "denied: plugin %s: %s (%llu denials so far)", plugin, what,
+        snprintf(line, len, "denied: plugin %s: %s (denials so far: %llu)", plugin, what,
                  (unsigned long long)s->denials);
         return 1;
     }

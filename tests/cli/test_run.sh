@@ -44,6 +44,7 @@ dir = "plugins"
 auto_load = true
 TOML
 printf '[polling]\ninterval_seconds = "soon"\n' > "$tmp/bad.toml"
+printf '[plugins.bh1750]\nallow_i2c = [0x23]\n' > "$tmp/permissions.toml"
 
 "$hv" check-config "$tmp/good.toml" >/dev/null; check "check-config valid" 0 $?
 err=$("$hv" check-config "$tmp/bad.toml" 2>&1); check "check-config invalid" 2 $?

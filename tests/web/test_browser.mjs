@@ -120,6 +120,7 @@ data_dir = "${join(tmp, "data")}"
 [plugins]
 dir = "${plugins}"
 auto_load = true
+permissions = "${join(ROOT, "config", "permissions.toml")}"
 [plugins.dht22]
 led = 1
 [plugins.bme680]
