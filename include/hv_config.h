@@ -41,6 +41,9 @@ typedef struct {
     char role[16]; /* "standalone" | "hub" | "spoke" */
     char node_id[64];
     char hub_url[256], spoke_buzzer_url[256];
+    char advertise_url[256];  /* this node's dashboard as others reach it ("": port + address) */
+    uint32_t ping_interval_s; /* latency pings to the other nodes */
+    uint32_t queue_max_mb;    /* a spoke's store-and-forward queue */
     /* [http] */
     char http_bind[64];
     int http_port;

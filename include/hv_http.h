@@ -5,9 +5,10 @@
  *
  * Endpoints: GET / (dashboard HTML from the dashboard plugin),
  * GET /api/readings, GET /api/logs?source=&node=&after=, POST /api/buzzer
- * {"pattern": "single"|"triple"|"long"|{"count","duration_ms","interval_ms"}},
+ * {"pattern": "single"|"triple"|"long"|{"count","duration_ms","interval_ms"},
+ * "node": optional node id},
  * POST /api/buzzer/test (3 beeps), POST /push (a spoke's readings and logs),
- * GET /health, GET /api/plugins, GET /api/history?sensor=&field=&from=&to=&step=,
+ * GET /health, GET /api/plugins, GET /api/nodes (hub: its spokes), GET /api/history?sensor=&field=&from=&to=&step=,
  * GET /api/series, GET /api/events (Server-Sent Events: "reading" and "log"
  * events), GET /metrics (Prometheus text), GET /api/oled.png, GET /api/leds,
  * GET /static/<file> (from static_dir: uPlot and the like).
@@ -42,11 +43,18 @@ typedef struct {
     char *(*readings_json)(void *ud);
     char *(*plugins_json)(void *ud);
     char *(*render_dashboard)(void *ud, const char *readings_json); /* HTML */
-    /* Buzzer: HV_OK, or an error with a message (e.g. forwarding failed). */
-    int (*buzz)(void *ud, unsigned count, unsigned on_ms, unsigned off_ms, char *err,
-                size_t errlen);
-    /* POST /push body (already checked to be JSON); HV_OK or error+message. */
-    int (*push)(void *ud, const char *json, size_t len, char *err, size_t errlen);
+    /* Buzzer, on node (NULL: not named in the request): HV_OK, HV_ENOENT
+     * (no such node: 404), or an error with a message (forwarding failed:
+     * 502). */
+    int (*buzz)(void *ud, const char *node, unsigned count, unsigned on_ms, unsigned off_ms,
+                char *err, size_t errlen);
+    /* POST /push body (already checked to be JSON) from the client at
+     * peer ("127.0.0.1"); HV_OK with an optional reply (malloc'd JSON; NULL:
+     * {"ok":true}), or error+message (HV_EINVAL: 400). */
+    int (*push)(void *ud, const char *json, size_t len, const char *peer, char **ret_reply,
+                char *err, size_t errlen);
+    /* GET /api/nodes (a hub's view of its spokes); NULL: 404. */
+    char *(*nodes_json)(void *ud);
     /* PNG of the OLED (malloc'd) and LED colours (JSON); NULL: 404. */
     uint8_t *(*oled_png)(void *ud, size_t *ret_len);
     char *(*leds_json)(void *ud);

@@ -37,8 +37,10 @@ typedef struct {
 } hv_log_entry_t;
 
 /*
- * Copies up to max entries with seq > after_seq, oldest first, from one
- * source (NULL: all, merged by seq) into out; returns how many.
+ * Copies up to max entries with seq > after_seq, oldest first, into out;
+ * returns how many. source: one source; NULL: every source of this node,
+ * merged by seq; "pi4/" (ending in '/'): every source of another node,
+ * whose lines the hub keeps as "pi4/bme680" (a '/' marks a remote line).
  */
 size_t hv_log_read(const char *source, uint64_t after_seq, hv_log_entry_t *out, size_t max);
 

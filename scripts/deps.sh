@@ -7,6 +7,8 @@ pkgs=(
   libcjson-dev                       # WIT values <-> JSON
   libgpiod-dev zlib1g-dev            # GPIO on the Pi; PNG of the simulated OLED
   libmicrohttpd-dev libsqlite3-dev   # HTTP API and dashboard; reading history
+  libcurl4-openssl-dev               # cluster: spokes push to the hub, buzzer forwarding
+  wrk                                # bench/: HTTP load (readings, hub ingest)
   chromium                           # headless browser for tests/web/test_browser.mjs
   wabt                               # wasm2c: the AOT engine
   clang-16 lld-16 llvm-16 libclang-rt-16-dev-wasm32 wasi-libc  # CPython for wasm32-wasi

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hv_cluster.h"
 #include "hv_http.h"
 #include "hv_log.h"
 #include "hv_manager.h"
@@ -26,8 +27,7 @@ typedef struct {
     int sim;
     hv_store_t *store;
     hv_http_t *http;
-    pthread_mutex_t remote_lock;
-    cJSON *remote; /* node id -> its latest readings (pushed by spokes) */
+    hv_cluster_t *cluster; /* other nodes: pushes, forwarding, latency */
     int64_t maintained_ms; /* last history fold/retention pass */
 } web_t;
 
@@ -40,25 +40,16 @@ static int64_t wall_ms(void)
 
 /* ---- what the HTTP server asks of the daemon ----------------------------- */
 
+/* This node's readings, its network reading and every other node's. */
 static char *web_readings(void *ud)
 {
     web_t *w = ud;
     char *local = hv_manager_readings_json(w->m);
-    cJSON *all = local ? cJSON_Parse(local) : NULL;
+    if (local == NULL || w->cluster == NULL)
+        return local;
+    char *all = hv_cluster_readings(w->cluster, local);
     free(local);
-    if (all == NULL)
-        return NULL;
-    pthread_mutex_lock(&w->remote_lock);
-    cJSON *node;
-    cJSON_ArrayForEach(node, w->remote)
-    {
-        cJSON *r;
-        cJSON_ArrayForEach(r, node) cJSON_AddItemToArray(all, cJSON_Duplicate(r, 1));
-    }
-    pthread_mutex_unlock(&w->remote_lock);
-    char *s = cJSON_PrintUnformatted(all);
-    cJSON_Delete(all);
-    return s;
+    return all;
 }
 
 static char *web_plugins(void *ud) { return hv_manager_status_json(((web_t *)ud)->m); }
@@ -68,8 +59,8 @@ static char *web_render(void *ud, const char *readings)
     return hv_manager_render_dashboard(((web_t *)ud)->m, readings);
 }
 
-static int web_buzz(void *ud, unsigned count, unsigned on_ms, unsigned off_ms, char *err,
-                    size_t errlen)
+static int local_buzz(void *ud, unsigned count, unsigned on_ms, unsigned off_ms, char *err,
+                      size_t errlen)
 {
     web_t *w = ud;
     int rc = w->hal->ops->buzz(w->hal, count, on_ms, off_ms);
@@ -80,47 +71,33 @@ static int web_buzz(void *ud, unsigned count, unsigned on_ms, unsigned off_ms, c
     return rc;
 }
 
-/* A spoke's push: {"node_id": "...", "readings": [...], "logs": [...]}. Its
- * readings join /api/readings and the history; its logs join the rings
- * under "node/source". (Store-and-forward and latency are the cluster's.) */
-static int web_push(void *ud, const char *json, size_t len, char *err, size_t errlen)
+/* The buzzer here, or on the node the request names (the hub forwards). */
+static int web_buzz(void *ud, const char *node, unsigned count, unsigned on_ms, unsigned off_ms,
+                    char *err, size_t errlen)
 {
     web_t *w = ud;
-    cJSON *body = cJSON_ParseWithLength(json, len);
-    cJSON *node = cJSON_GetObjectItemCaseSensitive(body, "node_id");
-    cJSON *readings = cJSON_GetObjectItemCaseSensitive(body, "readings");
-    if (!cJSON_IsString(node) || !cJSON_IsArray(readings) || strlen(node->valuestring) > 63) {
-        cJSON_Delete(body);
-        snprintf(err, errlen, "expected {\"node_id\": string, \"readings\": array}");
-        return HV_EINVAL;
+    if (w->cluster == NULL) {
+        snprintf(err, errlen, "starting");
+        return HV_EBUSY;
     }
-    char *text = cJSON_PrintUnformatted(readings);
-    size_t added = 0;
-    int rc = text && w->store ? hv_store_add_json(w->store, text, strlen(text), &added, err, errlen)
-                              : HV_OK;
-    free(text);
-    if (rc == HV_OK) {
-        pthread_mutex_lock(&w->remote_lock);
-        cJSON_DeleteItemFromObjectCaseSensitive(w->remote, node->valuestring);
-        cJSON_AddItemToObject(w->remote, node->valuestring, cJSON_DetachItemViaPointer(body, readings));
-        pthread_mutex_unlock(&w->remote_lock);
-        cJSON *logs = cJSON_GetObjectItemCaseSensitive(body, "logs"), *l;
-        cJSON_ArrayForEach(l, logs)
-        {
-            cJSON *src = cJSON_GetObjectItemCaseSensitive(l, "source");
-            cJSON *txt = cJSON_GetObjectItemCaseSensitive(l, "text");
-            cJSON *lvl = cJSON_GetObjectItemCaseSensitive(l, "level");
-            if (cJSON_IsString(txt)) {
-                char source[128];
-                snprintf(source, sizeof source, "%s/%s", node->valuestring,
-                         cJSON_IsString(src) ? src->valuestring : "host");
-                hv_log_line(source, cJSON_IsNumber(lvl) ? lvl->valueint : HV_LOG_INFO,
-                            txt->valuestring);
-            }
-        }
+    return hv_cluster_buzz(w->cluster, node, count, on_ms, off_ms, local_buzz, w, err, errlen);
+}
+
+static int web_push(void *ud, const char *json, size_t len, const char *peer, char **ret_reply,
+                    char *err, size_t errlen)
+{
+    web_t *w = ud;
+    if (w->cluster == NULL) {
+        snprintf(err, errlen, "starting");
+        return HV_EBUSY;
     }
-    cJSON_Delete(body);
-    return rc;
+    return hv_cluster_push(w->cluster, json, len, peer, ret_reply, err, errlen);
+}
+
+static char *web_nodes(void *ud)
+{
+    web_t *w = ud;
+    return w->cluster ? hv_cluster_nodes_json(w->cluster) : NULL;
 }
 
 static uint8_t *web_oled(void *ud, size_t *ret_len)
@@ -184,12 +161,15 @@ static char *web_metrics(void *ud)
     return out;
 }
 
-/* Every cycle: readings into the history and to SSE clients. */
-static void web_on_cycle(void *ud, const char *readings)
+/* Every cycle: the network reading added (and, on a spoke, everything
+ * queued for the hub), readings into the history and to SSE clients. */
+static void web_on_cycle(void *ud, const char *local)
 {
     web_t *w = ud;
     char err[256];
     size_t added;
+    char *all = w->cluster ? hv_cluster_cycle(w->cluster, local) : NULL;
+    const char *readings = all ? all : local;
     if (w->store && hv_store_add_json(w->store, readings, strlen(readings), &added, err, sizeof err))
         hv_log("host", HV_LOG_WARN, "history: %s", err);
     /* Every 10 minutes: fold old raw points into 5-minute aggregates and
@@ -202,6 +182,7 @@ static void web_on_cycle(void *ud, const char *readings)
     }
     if (w->http)
         hv_http_publish(w->http, "reading", readings);
+    free(all);
 }
 
 static void web_on_log(void *ud, const hv_log_entry_t *e)
@@ -227,12 +208,18 @@ static void web_on_log(void *ud, const hv_log_entry_t *e)
 static void web_start(web_t *w, const hv_config_t *cfg)
 {
     char path[700], err[512], web_dir[600];
-    pthread_mutex_init(&w->remote_lock, NULL);
-    w->remote = cJSON_CreateObject();
     snprintf(path, sizeof path, "%s/history.db", cfg->data_dir);
     if (hv_store_open(path, (uint32_t)cfg->history_days, &w->store, err, sizeof err) != HV_OK) {
         hv_log("host", HV_LOG_ERROR, "history disabled: %s", err);
         w->store = NULL;
+    }
+    hv_cluster_opts_t co = {cfg, w->store, cfg->http_port};
+    if (hv_cluster_open(&co, &w->cluster, err, sizeof err) != HV_OK) {
+        hv_log("host", HV_LOG_ERROR, "cluster disabled: %s", err);
+        w->cluster = NULL;
+    } else if (strcmp(cfg->role, "spoke") == 0) {
+        hv_log("host", HV_LOG_INFO, "spoke of %s: readings queued in %s/outbox.db and pushed",
+               cfg->hub_url, cfg->data_dir);
     }
     const char *data = getenv("HARVESTER_DATA_DIR");
     snprintf(web_dir, sizeof web_dir, "%s/web/static", data && *data ? data : HV_SOURCE_DIR);
@@ -250,6 +237,7 @@ static void web_start(web_t *w, const hv_config_t *cfg)
     o.render_dashboard = web_render;
     o.buzz = web_buzz;
     o.push = web_push;
+    o.nodes_json = web_nodes;
     o.oled_png = web_oled;
     o.leds_json = web_leds;
     o.metrics_text = web_metrics;
@@ -269,9 +257,8 @@ static void web_stop(web_t *w)
 {
     hv_log_set_hook(NULL, NULL);
     hv_http_stop(w->http);
+    hv_cluster_close(w->cluster);
     hv_store_close(w->store);
-    cJSON_Delete(w->remote);
-    pthread_mutex_destroy(&w->remote_lock);
 }
 
 typedef struct {

@@ -99,6 +99,10 @@ static const field_t cluster_fields[] = {
     {"hub_url", F_STR, 0, sizeof(((hv_config_t *)0)->hub_url) - 1, OFF(hub_url), NULL},
     {"spoke_buzzer_url", F_STR, 0, sizeof(((hv_config_t *)0)->spoke_buzzer_url) - 1,
      OFF(spoke_buzzer_url), NULL},
+    {"advertise_url", F_STR, 0, sizeof(((hv_config_t *)0)->advertise_url) - 1,
+     OFF(advertise_url), NULL},
+    {"ping_interval_seconds", F_INT, 1, 3600, OFF(ping_interval_s), NULL},
+    {"queue_max_mb", F_INT, 1, 4096, OFF(queue_max_mb), NULL},
     {NULL, F_INT, 0, 0, 0, NULL}};
 static const field_t http_fields[] = {
     {"port", F_INT, 1, 65535, OFF(http_port), NULL},
@@ -153,7 +157,8 @@ static void set_field(config_chk_t *c, hv_config_t *cfg, const field_t *f, const
                     kv->key, x, (long long)f->min, (long long)f->max);
             return;
         }
-        if (f->offset == OFF(interval_s))
+        if (f->offset == OFF(interval_s) || f->offset == OFF(ping_interval_s) ||
+            f->offset == OFF(queue_max_mb))
             *(uint32_t *)dst = (uint32_t)x;
         else
             *(int *)dst = (int)x;
@@ -421,6 +426,8 @@ void hv_config_defaults(hv_config_t *cfg)
     cfg->buzzer_pin = 17;
     cfg->log_level = HV_LOG_INFO;
     snprintf(cfg->role, sizeof cfg->role, "standalone");
+    cfg->ping_interval_s = 5;
+    cfg->queue_max_mb = 16;
     if (gethostname(cfg->node_id, sizeof cfg->node_id) != 0 || cfg->node_id[0] == '\0')
         snprintf(cfg->node_id, sizeof cfg->node_id, "node");
     cfg->node_id[sizeof cfg->node_id - 1] = '\0';
@@ -482,6 +489,18 @@ int hv_config_load(const char *path, hv_config_t *ret, char *err, size_t errlen)
     }
     /* Cross-field rules. */
     const hv_toml_kv_t *cl = hv_toml_get(root, "cluster");
+    static const char *const url_keys[] = {"hub_url", "spoke_buzzer_url", "advertise_url"};
+    const char *urls[] = {cfg.hub_url, cfg.spoke_buzzer_url, cfg.advertise_url};
+    for (size_t i = 0; i < 3; i++) {
+        if (urls[i][0] && strncmp(urls[i], "http://", 7) != 0 &&
+            strncmp(urls[i], "https://", 8) != 0) {
+            const hv_toml_kv_t *k = cl && cl->value->kind == HV_TOML_TABLE
+                                        ? hv_toml_get(cl->value, url_keys[i])
+                                        : NULL;
+            config__problem(&c, k ? k->value->line : 1, k ? k->value->col : 1,
+                            "%s: \"%s\" is not an http:// or https:// URL", url_keys[i], urls[i]);
+        }
+    }
     if (strcmp(cfg.role, "spoke") == 0 && cfg.hub_url[0] == '\0') {
         const hv_toml_kv_t *r = cl && cl->value->kind == HV_TOML_TABLE ? hv_toml_get(cl->value, "role") : NULL;
         config__problem(&c, r ? r->value->line : 1, r ? r->value->col : 1,

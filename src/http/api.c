@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -201,6 +204,13 @@ static enum MHD_Result ep_plugins(hv_http_t *h, struct MHD_Connection *c, const 
     return json_from(h, c, h->o.plugins_json, MHD_HTTP_SERVICE_UNAVAILABLE, "plugins");
 }
 
+static enum MHD_Result ep_nodes(hv_http_t *h, struct MHD_Connection *c, const char *url,
+                                const char *body, size_t len)
+{
+    UNUSED_ARGS;
+    return json_from(h, c, h->o.nodes_json, MHD_HTTP_NOT_FOUND, "nodes (not a hub)");
+}
+
 static enum MHD_Result ep_leds(hv_http_t *h, struct MHD_Connection *c, const char *url,
                                const char *body, size_t len)
 {
@@ -265,8 +275,18 @@ static enum MHD_Result ep_logs(hv_http_t *h, struct MHD_Connection *c, const cha
     cJSON *arr = cJSON_CreateArray();
     if (arr == NULL)
         return MHD_NO;
-    /* Only this node's lines for now: another node's are not here. */
-    if (node == NULL || *node == '\0' || strcmp(node, h->node_id) == 0) {
+    /* Another node's lines are kept (by the hub) as "node/source". */
+    char remote[256];
+    if (node != NULL && *node != '\0' && strcmp(node, h->node_id) != 0) {
+        if (strchr(node, '/') != NULL || strlen(node) > 100 ||
+            (source != NULL && strlen(source) > 100)) {
+            cJSON_Delete(arr);
+            return http__error(h, c, MHD_HTTP_BAD_REQUEST, "node: not a node id");
+        }
+        snprintf(remote, sizeof remote, "%s/%s", node, source ? source : "");
+        source = remote;
+    }
+    {
         enum { BATCH = 64 };
         hv_log_entry_t *batch = malloc(BATCH * sizeof *batch);
         if (batch == NULL) {
@@ -378,16 +398,39 @@ static enum MHD_Result ok_json(hv_http_t *h, struct MHD_Connection *c)
     return s ? http__send(h, c, MHD_HTTP_OK, "application/json", s, sizeof ok - 1) : MHD_NO;
 }
 
-static enum MHD_Result buzz(hv_http_t *h, struct MHD_Connection *c, unsigned count, unsigned on_ms,
-                            unsigned off_ms)
+static enum MHD_Result buzz(hv_http_t *h, struct MHD_Connection *c, const char *node,
+                            unsigned count, unsigned on_ms, unsigned off_ms)
 {
     if (h->o.buzz == NULL)
         return http__error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "buzzer not available");
     char err[256] = "";
-    int rc = h->o.buzz(h->o.ud, count, on_ms, off_ms, err, sizeof err);
+    int rc = h->o.buzz(h->o.ud, node, count, on_ms, off_ms, err, sizeof err);
+    if (rc == HV_ENOENT) /* no such node */
+        return http__error(h, c, MHD_HTTP_NOT_FOUND, "%s", err);
     if (rc != HV_OK)
         return callback_error(h, c, rc, err, MHD_HTTP_BAD_GATEWAY);
     return ok_json(h, c);
+}
+
+/* The optional "node" of a buzzer request (the hub forwards to it). */
+static int buzz_node(const char *body, size_t len, char *node, size_t nodelen, char *err,
+                     size_t errlen)
+{
+    cJSON *root = http__parse_json(body, len);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "node");
+    int rc = 0;
+    node[0] = '\0';
+    if (n != NULL && !cJSON_IsNull(n)) {
+        if (!cJSON_IsString(n) || n->valuestring[0] == '\0' ||
+            strlen(n->valuestring) >= nodelen || strchr(n->valuestring, '/') != NULL) {
+            snprintf(err, errlen, "node: expected a node id");
+            rc = -1;
+        } else {
+            snprintf(node, nodelen, "%s", n->valuestring);
+        }
+    }
+    cJSON_Delete(root);
+    return rc;
 }
 
 static enum MHD_Result ep_buzzer(hv_http_t *h, struct MHD_Connection *c, const char *url,
@@ -395,17 +438,35 @@ static enum MHD_Result ep_buzzer(hv_http_t *h, struct MHD_Connection *c, const c
 {
     (void)url;
     unsigned count, on_ms, off_ms;
-    char err[256];
-    if (http__parse_buzz(body, len, &count, &on_ms, &off_ms, err, sizeof err) != 0)
+    char err[256], node[64];
+    if (http__parse_buzz(body, len, &count, &on_ms, &off_ms, err, sizeof err) != 0 ||
+        buzz_node(body, len, node, sizeof node, err, sizeof err) != 0)
         return http__error(h, c, MHD_HTTP_BAD_REQUEST, "%s", err);
-    return buzz(h, c, count, on_ms, off_ms);
+    return buzz(h, c, node[0] ? node : NULL, count, on_ms, off_ms);
 }
 
 static enum MHD_Result ep_buzzer_test(hv_http_t *h, struct MHD_Connection *c, const char *url,
                                       const char *body, size_t len)
 {
     UNUSED_ARGS;
-    return buzz(h, c, 3, 100, 100);
+    return buzz(h, c, NULL, 3, 100, 100);
+}
+
+/* The client's address as text ("127.0.0.1", "::1"), "" when unknown. */
+static void peer_address(struct MHD_Connection *c, char *buf, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    buf[0] = '\0';
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                  (socklen_t)len);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                  (socklen_t)len);
 }
 
 static enum MHD_Result ep_push(hv_http_t *h, struct MHD_Connection *c, const char *url,
@@ -420,11 +481,15 @@ static enum MHD_Result ep_push(hv_http_t *h, struct MHD_Connection *c, const cha
                            parsed ? "body must be a JSON object or array" : "malformed JSON");
     if (h->o.push == NULL)
         return http__error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "push not accepted here");
-    char err[256] = "";
-    int rc = h->o.push(h->o.ud, body, len, err, sizeof err);
-    if (rc != HV_OK)
+    char err[256] = "", peer[64];
+    char *reply = NULL;
+    peer_address(c, peer, sizeof peer);
+    int rc = h->o.push(h->o.ud, body, len, peer, &reply, err, sizeof err);
+    if (rc != HV_OK) {
+        free(reply);
         return callback_error(h, c, rc, err, MHD_HTTP_INTERNAL_SERVER_ERROR);
-    return ok_json(h, c);
+    }
+    return reply ? http__send_json(h, c, MHD_HTTP_OK, reply) : ok_json(h, c);
 }
 
 static enum MHD_Result ep_static(hv_http_t *h, struct MHD_Connection *c, const char *url,
@@ -469,6 +534,7 @@ static const http__route_t routes[] = {
     {"/api/history", false, false, false, ep_history},
     {"/api/series", false, false, false, ep_series},
     {"/api/plugins", false, false, false, ep_plugins},
+    {"/api/nodes", false, false, false, ep_nodes},
     {"/api/leds", false, false, false, ep_leds},
     {"/api/oled.png", false, false, false, ep_oled},
     {"/metrics", false, false, false, ep_metrics},

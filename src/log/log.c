@@ -129,9 +129,20 @@ void hv_log(const char *source, int level, const char *fmt, ...)
     hv_log_line(source, level, msg);
 }
 
+/* NULL: this node's sources (no '/'); "node/": every source under it;
+ * else exactly that one. */
+static int source_matches(const char *name, const char *source, size_t plen)
+{
+    if (source == NULL)
+        return strchr(name, '/') == NULL;
+    if (plen > 0 && source[plen - 1] == '/')
+        return strncmp(name, source, plen) == 0;
+    return strcmp(name, source) == 0;
+}
+
 size_t hv_log_read(const char *source, uint64_t after_seq, hv_log_entry_t *out, size_t max)
 {
-    size_t n = 0;
+    size_t n = 0, plen = source ? strlen(source) : 0;
     pthread_mutex_lock(&lock);
     /* Merge by seq: repeatedly take the smallest next entry over sources. */
     size_t pos[HV_LOG_SOURCES] = {0};
@@ -140,7 +151,7 @@ size_t hv_log_read(const char *source, uint64_t after_seq, hv_log_entry_t *out, 
         size_t bi = 0;
         for (size_t i = 0; i < nsources; i++) {
             source_t *s = &sources[i];
-            if (source != NULL && strcmp(s->name, source) != 0)
+            if (!source_matches(s->name, source, plen))
                 continue;
             while (pos[i] < s->count && s->ring[(s->head + pos[i]) % ring_cap].seq <= after_seq)
                 pos[i]++;

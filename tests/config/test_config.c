@@ -44,6 +44,13 @@ static void test_bad_configs(void **state)
 {
     (void)state;
     bad("[foo]\nx = 1\n", "t.toml:1:2: unknown section 'foo'");
+    bad("[cluster]\nrole = \"spoke\"\nhub_url = \"hub:3000\"\n",
+        "t.toml:3:11: hub_url: \"hub:3000\" is not an http:// or https:// URL");
+    bad("[cluster]\nspoke_buzzer_url = \"ftp://x\"\n",
+        "t.toml:2:20: spoke_buzzer_url: \"ftp://x\" is not an http:// or https:// URL");
+    bad("[cluster]\nqueue_max_mb = 0\n", "t.toml:2:16: queue_max_mb: 0 is out of range (1..4096)");
+    bad("[cluster]\nping_interval_seconds = 0\n",
+        "t.toml:2:25: ping_interval_seconds: 0 is out of range (1..3600)");
     bad("[polling]\ninterval = 5\n", "t.toml:2:1: unknown key 'interval' in [polling] (known: "
                                      "interval_seconds)");
     bad("[polling]\ninterval_seconds = \"5\"\n",
@@ -118,12 +125,17 @@ static void test_shipped_configs(void **state)
 
     load_ok(HV_SOURCE_DIR "/config/spoke.toml", &cfg);
     assert_string_equal(cfg.role, "spoke");
-    assert_string_equal(cfg.hub_url, "http://127.0.0.1:3000/push");
+    assert_string_equal(cfg.hub_url, "http://127.0.0.1:3000");
+    assert_int_equal(cfg.queue_max_mb, 16); /* defaults */
+    assert_int_equal(cfg.ping_interval_s, 5);
+    assert_string_equal(cfg.advertise_url, "");
     hv_config_free(&cfg);
 
     load_ok(HV_SOURCE_DIR "/config/pizero.toml", &cfg);
     assert_int_equal(cfg.default_memory_mb, 32);
     assert_int_equal(cfg.interval_s, 5);
+    assert_int_equal(cfg.queue_max_mb, 4);
+    assert_string_equal(cfg.role, "spoke");
     hv_config_free(&cfg);
 }
 

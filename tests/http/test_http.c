@@ -47,6 +47,8 @@ static struct {
     int buzz_rc; /* HV_OK, or the error the buzzer answers */
     unsigned buzz_calls, count, on_ms, off_ms;
     int push_rc;
+    int push_reply;
+    char push_peer[64], buzz_node[64];
     unsigned push_calls;
     char *pushed;
     size_t pushed_len;
@@ -78,12 +80,13 @@ static char *cb_dashboard(void *ud, const char *readings)
     return asprintf(&s, "<html><body>%s</body></html>", readings) < 0 ? NULL : s;
 }
 
-static int cb_buzz(void *ud, unsigned count, unsigned on_ms, unsigned off_ms, char *err,
-                   size_t errlen)
+static int cb_buzz(void *ud, const char *node, unsigned count, unsigned on_ms, unsigned off_ms,
+                   char *err, size_t errlen)
 {
     (void)ud;
     pthread_mutex_lock(&fake.mu);
     fake.buzz_calls++;
+    snprintf(fake.buzz_node, sizeof fake.buzz_node, "%s", node ? node : "(none)");
     fake.count = count;
     fake.on_ms = on_ms;
     fake.off_ms = off_ms;
@@ -94,11 +97,15 @@ static int cb_buzz(void *ud, unsigned count, unsigned on_ms, unsigned off_ms, ch
     return rc;
 }
 
-static int cb_push(void *ud, const char *json, size_t len, char *err, size_t errlen)
+static int cb_push(void *ud, const char *json, size_t len, const char *peer, char **ret_reply,
+                   char *err, size_t errlen)
 {
     (void)ud;
     pthread_mutex_lock(&fake.mu);
     fake.push_calls++;
+    snprintf(fake.push_peer, sizeof fake.push_peer, "%s", peer);
+    if (fake.push_reply)
+        *ret_reply = strdup("{\"ok\":true,\"nodes\":{}}");
     free(fake.pushed);
     fake.pushed = malloc(len + 1);
     memcpy(fake.pushed, json, len);
@@ -876,9 +883,27 @@ static void test_logs(void **state)
         cJSON_Delete(j);
         resp_free(&r);
     }
-    /* Another node's lines are not here (yet). */
+    /* Another node's lines are those kept as "node/source" (a hub's). */
     assert_int_equal(get("/api/logs?node=pi-garage", &r), 200);
     assert_string_equal(r.body, "[]");
+    resp_free(&r);
+    hv_log("pi-garage/bme680", HV_LOG_INFO, "from the garage");
+    hv_log("pi-garage-2/bme680", HV_LOG_INFO, "from the other garage");
+    assert_int_equal(get("/api/logs?node=pi-garage", &r), 200);
+    assert_non_null(strstr(r.body, "\"text\":\"from the garage\""));
+    assert_null(strstr(r.body, "other garage"));
+    resp_free(&r);
+    assert_int_equal(get("/api/logs?node=pi-garage&source=bme680", &r), 200);
+    assert_non_null(strstr(r.body, "from the garage"));
+    resp_free(&r);
+    assert_int_equal(get("/api/logs?node=pi-garage&source=oled", &r), 200);
+    assert_string_equal(r.body, "[]");
+    resp_free(&r);
+    /* This node's own view leaves the other nodes' lines out. */
+    assert_int_equal(get("/api/logs?limit=10000", &r), 200);
+    assert_null(strstr(r.body, "from the garage"));
+    resp_free(&r);
+    assert_int_equal(get("/api/logs?node=a/b", &r), 400);
     resp_free(&r);
     assert_int_equal(get("/api/logs?source=nobody", &r), 200);
     assert_string_equal(r.body, "[]");
@@ -964,6 +989,29 @@ static void test_buzzer(void **state)
         resp_free(&r);
     }
     assert_int_equal(fake.buzz_calls, calls);
+    const char *bad_nodes[] = {"{\"pattern\":\"single\",\"node\":3}",
+                               "{\"pattern\":\"single\",\"node\":\"\"}",
+                               "{\"pattern\":\"single\",\"node\":\"a/b\"}"};
+    for (size_t i = 0; i < sizeof bad_nodes / sizeof bad_nodes[0]; i++) {
+        post("/api/buzzer", NULL, bad_nodes[i], &r);
+        assert_string_equal(expect_error(&r, 400), "node: expected a node id");
+        resp_free(&r);
+    }
+    assert_int_equal(fake.buzz_calls, calls);
+    /* A named node reaches the callback (the hub forwards to it). */
+    post("/api/buzzer", NULL, "{\"pattern\":\"single\",\"node\":\"pi4\"}", &r);
+    expect_ok(&r);
+    resp_free(&r);
+    assert_string_equal(fake.buzz_node, "pi4");
+    post("/api/buzzer", NULL, "{\"pattern\":\"single\"}", &r);
+    resp_free(&r);
+    assert_string_equal(fake.buzz_node, "(none)");
+    pthread_mutex_lock(&fake.mu);
+    fake.buzz_rc = HV_ENOENT;
+    pthread_mutex_unlock(&fake.mu);
+    post("/api/buzzer", NULL, "{\"pattern\":\"single\",\"node\":\"nope\"}", &r);
+    expect_error(&r, 404);
+    resp_free(&r);
 
     /* The buzzer's failure is answered with its text. */
     pthread_mutex_lock(&fake.mu);
@@ -994,6 +1042,15 @@ static void test_push(void **state)
     assert_int_equal(fake.push_calls, 1);
     assert_string_equal(fake.pushed, body);
     assert_int_equal(fake.pushed_len, strlen(body));
+    assert_string_equal(fake.push_peer, "127.0.0.1");
+    /* The hub's reply (the nodes it knows) reaches the spoke. */
+    fake.push_reply = 1;
+    post("/push", NULL, body, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"ok\":true,\"nodes\":{}}");
+    resp_free(&r);
+    fake.push_reply = 0;
+    fake.push_calls--;
 
     post("/push", NULL, "[1,2,3]", &r);
     expect_ok(&r);
