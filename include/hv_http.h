@@ -48,7 +48,7 @@ typedef struct {
      * 502). */
     int (*buzz)(void *ud, const char *node, unsigned count, unsigned on_ms, unsigned off_ms,
                 char *err, size_t errlen);
-    /* POST /push body (already checked to be JSON) from the client at
+    /* POST /push body (as sent: the callback checks it) from the client at
      * peer ("127.0.0.1"); HV_OK with an optional reply (malloc'd JSON; NULL:
      * {"ok":true}), or error+message (HV_EINVAL: 400). */
     int (*push)(void *ud, const char *json, size_t len, const char *peer, char **ret_reply,

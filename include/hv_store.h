@@ -39,12 +39,20 @@ void hv_store_close(hv_store_t *s);
 int hv_store_add_json(hv_store_t *s, const char *json, size_t len, size_t *ret_added, char *err,
                       size_t errlen);
 
+/* The same from readings already parsed (by hv_json_parse, whose flags
+ * mark strings holding U+0000), saving a parse: the hub's pushes. Calls
+ * that arrive together are committed together (one fsync), each still
+ * all-or-nothing. */
+struct cJSON;
+int hv_store_add_tree(hv_store_t *s, const struct cJSON *readings, size_t *ret_added, char *err,
+                      size_t errlen);
+
 /* Caps on what a peer sends (HV_ETOOBIG past them, nothing stored): bytes
  * of a sensor_id or field name, numeric values in one hv_store_add_json
  * call, distinct (sensor_id, field) series in the database. */
 #define HV_STORE_MAX_NAME 128
 #define HV_STORE_MAX_VALUES 10000
-#define HV_STORE_MAX_SERIES 10000
+#define HV_STORE_MAX_SERIES 65536 /* 4096 nodes (HV_CLUSTER_MAX_NODES) x 16 values */
 
 /*
  * History of one (sensor, field) in [from_ms, to_ms] as JSON (malloc'd):

@@ -17,6 +17,7 @@ enum { ROLE_STANDALONE, ROLE_HUB, ROLE_SPOKE };
 #define CLUSTER_PUSH_BYTES (256u << 10) /* queued bytes sent in one push */
 #define CLUSTER_PUSH_TIMEOUT_MS 5000
 #define CLUSTER_PING_TIMEOUT_MS 2000
+#define CLUSTER_INDEX_SLOTS (2 * HV_CLUSTER_MAX_NODES) /* a power of two */
 
 /* A spoke as the hub knows it. */
 typedef struct {
@@ -47,6 +48,7 @@ struct hv_cluster {
     /* hub */
     cluster_node_t *nodes;
     size_t nnodes;
+    int32_t *node_index; /* open addressing by id hash -> index in nodes, -1: empty */
     /* latency, every role */
     cluster_peer_t peers[CLUSTER_MAX_PEERS];
     size_t npeers;

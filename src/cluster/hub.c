@@ -12,6 +12,7 @@
 
 #include "cluster_impl.h"
 #include "hv_log.h"
+#include "json_internal.h"
 
 #define MAX_PUSH_LOGS 1000 /* log lines taken from one push (the rest are counted) */
 
@@ -27,24 +28,61 @@ static int valid_id(const char *s)
     return 1;
 }
 
+static size_t id_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h & (CLUSTER_INDEX_SLOTS - 1);
+}
+
+/* The index slot of id: its node's, or the empty one it would take. */
+static int32_t *index_slot(hv_cluster_t *c, const char *id)
+{
+    for (size_t i = id_hash(id);; i = (i + 1) & (CLUSTER_INDEX_SLOTS - 1))
+        if (c->node_index[i] < 0 || strcmp(c->nodes[c->node_index[i]].id, id) == 0)
+            return &c->node_index[i];
+}
+
+/* Rebuilds the index (after a node was recycled: linear probing cannot
+ * delete in place). */
+static void reindex(hv_cluster_t *c)
+{
+    for (size_t i = 0; i < CLUSTER_INDEX_SLOTS; i++)
+        c->node_index[i] = -1;
+    for (size_t i = 0; i < c->nnodes; i++)
+        *index_slot(c, c->nodes[i].id) = (int32_t)i;
+}
+
 /* The node's entry, made (or the longest-unseen one recycled) if new.
+ * A hash index: a hub with a thousand spokes looks one up per push.
  * Caller holds mu. */
 static cluster_node_t *node_of(hv_cluster_t *c, const char *id)
 {
-    size_t oldest = 0;
-    for (size_t i = 0; i < c->nnodes; i++) {
-        if (strcmp(c->nodes[i].id, id) == 0)
-            return &c->nodes[i];
-        if (c->nodes[i].last_seen < c->nodes[oldest].last_seen)
-            oldest = i;
+    if (c->nodes == NULL) {
+        c->nodes = calloc(HV_CLUSTER_MAX_NODES, sizeof *c->nodes);
+        c->node_index = malloc(CLUSTER_INDEX_SLOTS * sizeof *c->node_index);
+        if (c->nodes == NULL || c->node_index == NULL) {
+            free(c->nodes);
+            free(c->node_index);
+            c->nodes = NULL;
+            c->node_index = NULL;
+            return NULL;
+        }
+        reindex(c);
     }
+    int32_t *slot = index_slot(c, id);
+    if (*slot >= 0)
+        return &c->nodes[*slot];
     cluster_node_t *n;
     if (c->nnodes < HV_CLUSTER_MAX_NODES) {
-        if (c->nodes == NULL &&
-            (c->nodes = calloc(HV_CLUSTER_MAX_NODES, sizeof *c->nodes)) == NULL)
-            return NULL;
+        *slot = (int32_t)c->nnodes;
         n = &c->nodes[c->nnodes++];
     } else {
+        size_t oldest = 0;
+        for (size_t i = 1; i < c->nnodes; i++)
+            if (c->nodes[i].last_seen < c->nodes[oldest].last_seen)
+                oldest = i;
         n = &c->nodes[oldest];
         hv_log("host", HV_LOG_WARN, "cluster: over %d nodes; forgetting %s", HV_CLUSTER_MAX_NODES,
                n->id);
@@ -54,6 +92,8 @@ static cluster_node_t *node_of(hv_cluster_t *c, const char *id)
     snprintf(n->id, sizeof n->id, "%s", id);
     n->push_ms = -1;
     n->latest = cJSON_CreateArray();
+    if (c->nnodes == HV_CLUSTER_MAX_NODES && *slot < 0)
+        reindex(c);
     return n;
 }
 
@@ -180,20 +220,21 @@ int hv_cluster_push(hv_cluster_t *c, const char *json, size_t len, const char *p
         snprintf(err, errlen, "this node is a spoke: push to its hub");
         return HV_EPERM;
     }
-    cJSON *body = cJSON_ParseWithLength(json, len);
+    /* Strict JSON (a peer's text): one parse serves the checks, the
+     * history and the merge. */
+    cJSON *body = NULL;
+    int rc = hv_json_parse(json, len, &body, err, errlen);
     const char *id;
     const cJSON *readings;
-    int rc = check_body(body, &id, &readings, err, errlen);
+    if (rc == HV_OK)
+        rc = check_body(body, &id, &readings, err, errlen);
     if (rc != HV_OK) {
         cJSON_Delete(body);
         return rc;
     }
     size_t added = 0;
     if (c->store != NULL && cJSON_GetArraySize(readings) > 0) {
-        char *text = cJSON_PrintUnformatted(readings);
-        rc = text ? hv_store_add_json(c->store, text, strlen(text), &added, err, errlen)
-                  : HV_ENOMEM;
-        free(text);
+        rc = hv_store_add_tree(c->store, readings, &added, err, errlen);
         if (rc != HV_OK) {
             cJSON_Delete(body);
             return rc == HV_ETOOBIG ? HV_EINVAL : rc;
@@ -246,7 +287,9 @@ void cluster__hub_free(hv_cluster_t *c)
     for (size_t i = 0; i < c->nnodes; i++)
         cJSON_Delete(c->nodes[i].latest);
     free(c->nodes);
+    free(c->node_index);
     c->nodes = NULL;
+    c->node_index = NULL;
     c->nnodes = 0;
 }
 

@@ -22,7 +22,7 @@
 
 #include "hv_log.h"
 
-#define POOL_MAX 4
+#define POOL_MAX 32
 #define CONNECTION_LIMIT 512
 #define CONNECTION_TIMEOUT_S 60 /* > the SSE ping interval */
 #define CONNECTION_MEMORY (64 * 1024)
@@ -469,7 +469,7 @@ int hv_http_start(const hv_http_opts_t *opts, hv_http_t **ret, char *err, size_t
     cpu_set_t cpus;
     long ncpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus)
                                                               : sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned pool = ncpu < 1 ? 1 : ncpu > POOL_MAX ? POOL_MAX : (unsigned)ncpu;
+    unsigned pool = ncpu < 1 ? 1 : ncpu * 16 > POOL_MAX ? POOL_MAX : (unsigned)ncpu * 16;
     /* A pool of one is no pool (and libmicrohttpd warns about it). */
     struct MHD_OptionItem pool_opt[] = {
         {pool > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)pool, NULL},

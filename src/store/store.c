@@ -66,6 +66,9 @@ static const char *const statements[ST__COUNT] = {
                 " WHERE r.series_id = s.id AND r.ts_ms >= ?1 AND r.ts_ms < ?2"
                 " GROUP BY r.series_id, r.ts_ms / 300000",
     [ST_DELETE_RAW] = "DELETE FROM raw WHERE series_id IN (SELECT id FROM series) AND ts_ms < ?1",
+    [ST_SAVEPOINT] = "SAVEPOINT push",
+    [ST_RELEASE] = "RELEASE push",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO push",
     [ST_HIST_RAW] = "SELECT ts_ms, value FROM raw"
                     " WHERE series_id = ?1 AND ts_ms >= ?2 AND ts_ms <= ?3"
                     " ORDER BY ts_ms LIMIT ?4",
@@ -117,11 +120,15 @@ int hv_store_meta_set(hv_store_t *s, const char *key, int64_t value)
 
 int hv_store_series_id(hv_store_t *s, const char *sensor_id, const char *field, int64_t *ret_id)
 {
+    if ((*ret_id = hv_store_cache_get(s, sensor_id, field)) != 0)
+        return SQLITE_OK;
     sqlite3_stmt *st = s->st[ST_SERIES_GET];
     sqlite3_bind_text(st, 1, sensor_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     *ret_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (*ret_id != 0)
+        hv_store_cache_put(s, sensor_id, field, *ret_id);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -166,6 +173,7 @@ void hv_store_abort(hv_store_t *s)
 {
     if (sqlite3_get_autocommit(s->db) == 0)
         hv_store_exec(s, ST_ROLLBACK);
+    hv_store_cache_clear(s); /* series added by the rolled-back work are gone */
     if (load_state(s) != SQLITE_OK) {
         /* Cannot read back: keep marks that only make maintain do more. */
         s->refold = INT64_MIN;
@@ -178,7 +186,9 @@ static void free_store(hv_store_t *s)
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
+    hv_store_cache_clear(s);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->gc_lock);
     free(s);
 }
 
@@ -219,7 +229,12 @@ static int setup(hv_store_t *s, const char *path, char *err, size_t errlen)
     rc = sqlite3_exec(s->db,
                       "PRAGMA synchronous = FULL;"
                       "PRAGMA foreign_keys = OFF;"
-                      "PRAGMA journal_size_limit = 8388608;",
+                      "PRAGMA journal_size_limit = 8388608;"
+                      /* A hub writes one leaf page per series per commit:
+                       * keep up to 16 MiB of them cached rather than read
+                       * back from the OS each time (a small node never
+                       * touches that many, so it costs it nothing). */
+                      "PRAGMA cache_size = -16384;",
                       NULL, NULL, NULL);
     if (rc == SQLITE_OK) {
         char sql[1024];
@@ -255,6 +270,7 @@ int hv_store_open(const char *path, uint32_t raw_days, hv_store_t **ret, char *e
         return HV_ENOMEM;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->gc_lock, NULL);
     s->raw_ms = (int64_t)(raw_days ? raw_days : 7) * 86400000;
     /* Our own mutex serialises every use of the connection. */
     int rc = sqlite3_open_v2(

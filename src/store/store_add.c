@@ -253,14 +253,14 @@ static int collect(collect_t *c, const cJSON *root)
     return HV_OK;
 }
 
-/* Writes the collected values in one transaction (the caller holds the lock). */
-static int store_items(hv_store_t *s, collect_t *c, size_t *ret_added)
+/* Writes one caller's values inside the open transaction (caller holds
+ * the lock). *ret_late: the first bucket below folded that got a point;
+ * *ret_new: series created (to undo the count if this part is rolled back). */
+static int insert_items(hv_store_t *s, collect_t *c, size_t *ret_added, int64_t *ret_late,
+                        int64_t *ret_new)
 {
     size_t added = 0;
-    int64_t late = INT64_MAX; /* first bucket below folded that got a point */
-    int rc = hv_store_exec(s, ST_BEGIN);
-    if (rc != SQLITE_OK)
-        return hv_store_db_error(s, rc, "database", c->err, c->errlen);
+    int rc = SQLITE_OK;
     sqlite3_stmt *add = s->st[ST_RAW_ADD], *mk = s->st[ST_SERIES_ADD];
     const char *last_sensor = NULL, *last_name = NULL;
     int64_t id = 0;
@@ -274,7 +274,7 @@ static int store_items(hv_store_t *s, collect_t *c, size_t *ret_added)
             rc = hv_store_series_id(s, it->sensor, name, &id);
             if (rc == SQLITE_OK && id == 0) {
                 if (s->nseries >= HV_STORE_MAX_SERIES) {
-                    hv_store_abort(s);
+                    sqlite3_clear_bindings(add);
                     return fail(c, HV_ETOOBIG,
                                 "$[%zu].data: '%s' would be series %d, over the limit", it->reading,
                                 name, HV_STORE_MAX_SERIES + 1);
@@ -285,8 +285,12 @@ static int store_items(hv_store_t *s, collect_t *c, size_t *ret_added)
                 sqlite3_reset(mk);
                 sqlite3_clear_bindings(mk);
                 rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-                id = sqlite3_last_insert_rowid(s->db);
-                s->nseries++;
+                if (rc == SQLITE_OK) {
+                    id = sqlite3_last_insert_rowid(s->db);
+                    s->nseries++;
+                    (*ret_new)++;
+                    hv_store_cache_put(s, it->sensor, name, id);
+                }
             }
             last_sensor = it->sensor;
             last_name = name;
@@ -302,26 +306,140 @@ static int store_items(hv_store_t *s, collect_t *c, size_t *ret_added)
             rc = SQLITE_OK;
             if (sqlite3_changes(s->db) > 0) {
                 added++;
-                if (it->ts < s->folded && hv_store_bucket(it->ts) < late)
-                    late = hv_store_bucket(it->ts);
+                if (it->ts < s->folded && hv_store_bucket(it->ts) < *ret_late)
+                    *ret_late = hv_store_bucket(it->ts);
             }
         }
     }
     sqlite3_clear_bindings(add);
+    if (rc != SQLITE_OK)
+        return hv_store_db_error(s, rc, "database", c->err, c->errlen);
+    *ret_added = added;
+    return HV_OK;
+}
+
+struct hv_store_pending {
+    collect_t *c;
+    size_t added;
+    int rc;
+    int done;
+    pthread_cond_t cv; /* its owner waits here: to be done, or to lead */
+    hv_store_pending_t *next;
+};
+
+/* Commits a queue of callers' values in one transaction, each part in a
+ * savepoint: a part that fails (over the series cap, say) is rolled back
+ * alone and the others still commit. Takes the store's lock. */
+static void commit_batch(hv_store_t *s, hv_store_pending_t *batch)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = hv_store_exec(s, ST_BEGIN);
+    int64_t late = INT64_MAX;
+    for (hv_store_pending_t *p = batch; p; p = p->next) {
+        if (rc != SQLITE_OK) {
+            p->rc = hv_store_db_error(s, rc, "database", p->c->err, p->c->errlen);
+            continue;
+        }
+        int64_t l = INT64_MAX, created = 0;
+        int src = hv_store_exec(s, ST_SAVEPOINT);
+        p->rc = src == SQLITE_OK ? insert_items(s, p->c, &p->added, &l, &created)
+                                 : hv_store_db_error(s, src, "database", p->c->err, p->c->errlen);
+        if (p->rc != HV_OK && src == SQLITE_OK) {
+            /* Undo this part only; its new series are gone, so is the cache's
+             * view of them. */
+            if (hv_store_exec(s, ST_ROLLBACK_TO) != SQLITE_OK)
+                rc = SQLITE_ERROR; /* the transaction is lost: fail the rest */
+            hv_store_exec(s, ST_RELEASE);
+            s->nseries -= created;
+            if (created)
+                hv_store_cache_clear(s);
+            continue;
+        }
+        if (p->rc == HV_OK && (src = hv_store_exec(s, ST_RELEASE)) != SQLITE_OK)
+            p->rc = hv_store_db_error(s, src, "database", p->c->err, p->c->errlen);
+        if (p->rc == HV_OK && l < late)
+            late = l;
+    }
     if (rc == SQLITE_OK && late < s->refold)
         rc = hv_store_meta_set(s, "refold_ms", late);
     if (rc == SQLITE_OK)
         rc = hv_store_exec(s, ST_COMMIT);
     if (rc != SQLITE_OK) {
-        int e = hv_store_db_error(s, rc, "database", c->err, c->errlen);
+        for (hv_store_pending_t *p = batch; p; p = p->next)
+            if (p->rc == HV_OK) {
+                p->rc = hv_store_db_error(s, rc, "database", p->c->err, p->c->errlen);
+                p->added = 0;
+            }
         hv_store_abort(s);
-        return e;
-    }
-    if (late < s->refold)
+    } else if (late < s->refold) {
         s->refold = late;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Queues c and waits until it is committed: the first caller to find no
+ * commit running commits everything queued (itself included), so under
+ * load one fsync serves many callers and nobody waits for more than the
+ * commit in progress plus its own. */
+static int group_commit(hv_store_t *s, collect_t *c, size_t *ret_added)
+{
+    hv_store_pending_t me = {.c = c, .rc = HV_OK};
+    pthread_cond_init(&me.cv, NULL);
+    pthread_mutex_lock(&s->gc_lock);
+    if (s->queue_tail)
+        s->queue_tail->next = &me;
+    else
+        s->queue = &me;
+    s->queue_tail = &me;
+    while (!me.done) {
+        if (s->committing) {
+            pthread_cond_wait(&me.cv, &s->gc_lock);
+            continue;
+        }
+        hv_store_pending_t *batch = s->queue;
+        s->queue = s->queue_tail = NULL;
+        s->committing = 1;
+        pthread_mutex_unlock(&s->gc_lock);
+        commit_batch(s, batch);
+        pthread_mutex_lock(&s->gc_lock);
+        /* Wake each caller of the batch (read next first: once done, a
+         * caller may return and its entry is gone), and the first of the
+         * queue formed meanwhile, who commits it: no thundering herd. */
+        for (hv_store_pending_t *p = batch, *next; p; p = next) {
+            next = p->next;
+            p->done = 1;
+            pthread_cond_signal(&p->cv);
+        }
+        s->committing = 0;
+        if (s->queue != NULL)
+            pthread_cond_signal(&s->queue->cv);
+    }
+    pthread_mutex_unlock(&s->gc_lock);
+    pthread_cond_destroy(&me.cv);
+    if (me.rc == HV_OK && ret_added != NULL)
+        *ret_added = me.added;
+    return me.rc;
+}
+
+int hv_store_add_tree(hv_store_t *s, const cJSON *readings, size_t *ret_added, char *err,
+                      size_t errlen)
+{
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
     if (ret_added != NULL)
-        *ret_added = added;
-    return HV_OK;
+        *ret_added = 0;
+    if (s == NULL || readings == NULL) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "$: no store or no readings");
+        return HV_EINVAL;
+    }
+    collect_t c = {.err = err, .errlen = errlen};
+    int rc = collect(&c, readings);
+    if (rc == HV_OK && c.n > 0)
+        rc = group_commit(s, &c, ret_added);
+    free(c.items);
+    free(c.names);
+    return rc;
 }
 
 int hv_store_add_json(hv_store_t *s, const char *json, size_t len, size_t *ret_added, char *err,
@@ -342,11 +460,8 @@ int hv_store_add_json(hv_store_t *s, const char *json, size_t len, size_t *ret_a
         return rc;
     collect_t c = {.err = err, .errlen = errlen};
     rc = collect(&c, root);
-    if (rc == HV_OK && c.n > 0) {
-        pthread_mutex_lock(&s->lock);
-        rc = store_items(s, &c, ret_added);
-        pthread_mutex_unlock(&s->lock);
-    }
+    if (rc == HV_OK && c.n > 0)
+        rc = group_commit(s, &c, ret_added);
     cJSON_Delete(root);
     free(c.items);
     free(c.names);

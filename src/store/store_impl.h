@@ -46,8 +46,22 @@ enum {
     ST_DELETE_RAW,
     ST_HIST_RAW,
     ST_HIST_STEP,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST__COUNT
 };
+
+/* A series-cache slot (store_cache.c). */
+typedef struct {
+    char *key; /* sensor_id '\0' field '\0'; NULL: empty */
+    size_t slen;
+    uint64_t hash;
+    int64_t id;
+} hv_store_slot_t;
+
+/* A caller of hv_store_add_json waiting for a group commit. */
+typedef struct hv_store_pending hv_store_pending_t;
 
 struct hv_store {
     pthread_mutex_t lock;
@@ -56,7 +70,19 @@ struct hv_store {
     int64_t horizon, folded, refold;
     int64_t nseries;
     sqlite3_stmt *st[ST__COUNT];
+    hv_store_slot_t *cache; /* series ids by name */
+    size_t cache_cap, cache_n;
+    /* Group commit: callers queue their values; one of them commits the
+     * whole queue in one transaction (one fsync) while the next queue forms. */
+    pthread_mutex_t gc_lock;
+    hv_store_pending_t *queue, *queue_tail;
+    int committing;
 };
+
+/* The series cache: an id or 0; remember one; forget all. Under lock. */
+int64_t hv_store_cache_get(hv_store_t *s, const char *sensor, const char *field);
+void hv_store_cache_put(hv_store_t *s, const char *sensor, const char *field, int64_t id);
+void hv_store_cache_clear(hv_store_t *s);
 
 /* Rounds down to a multiple of HV_STORE_BUCKET_MS (negative too). */
 int64_t hv_store_bucket(int64_t ts);

@@ -33,6 +33,7 @@
 
 #include "../../src/http/http_impl.h"
 #include "hv_http.h"
+#include "json_internal.h"
 #include "hv_log.h"
 #include "hv_store.h"
 
@@ -101,6 +102,16 @@ static int cb_push(void *ud, const char *json, size_t len, const char *peer, cha
                    char *err, size_t errlen)
 {
     (void)ud;
+    /* The daemon's callback checks the body; so does this one. */
+    cJSON *j = NULL;
+    int rc = hv_json_parse(json, len, &j, err, errlen);
+    int json_ok = rc == HV_OK && (cJSON_IsObject(j) || cJSON_IsArray(j));
+    cJSON_Delete(j);
+    if (!json_ok) {
+        if (rc == HV_OK)
+            snprintf(err, errlen, "body must be a JSON object or array");
+        return HV_EINVAL;
+    }
     pthread_mutex_lock(&fake.mu);
     fake.push_calls++;
     snprintf(fake.push_peer, sizeof fake.push_peer, "%s", peer);
@@ -111,7 +122,7 @@ static int cb_push(void *ud, const char *json, size_t len, const char *peer, cha
     memcpy(fake.pushed, json, len);
     fake.pushed[len] = '\0';
     fake.pushed_len = len;
-    int rc = fake.push_rc;
+    rc = fake.push_rc;
     pthread_mutex_unlock(&fake.mu);
     if (rc != HV_OK)
         snprintf(err, errlen, "readings rejected");
