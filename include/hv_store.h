@@ -47,6 +47,20 @@ struct cJSON;
 int hv_store_add_tree(hv_store_t *s, const struct cJSON *readings, size_t *ret_added, char *err,
                       size_t errlen);
 
+/* Would hv_store_add_tree accept these readings (shape, names, caps)?
+ * HV_OK, or the error it would give. Touches no database. */
+int hv_store_check_tree(const struct cJSON *readings, char *err, size_t errlen);
+
+/*
+ * Many batches of readings in one transaction (the hub applying its
+ * journal), each all-or-nothing in its own savepoint. HV_OK once
+ * committed, with *ret_failed the batches refused (the first one's reason
+ * in err; they are not retried); HV_EIO/HV_ENOMEM when the transaction
+ * failed (nothing stored: try again).
+ */
+int hv_store_add_trees(hv_store_t *s, const struct cJSON *const *readings, size_t n,
+                       size_t *ret_added, size_t *ret_failed, char *err, size_t errlen);
+
 /* Caps on what a peer sends (HV_ETOOBIG past them, nothing stored): bytes
  * of a sensor_id or field name, numeric values in one hv_store_add_json
  * call, distinct (sensor_id, field) series in the database. */

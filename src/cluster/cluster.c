@@ -86,6 +86,13 @@ int hv_cluster_open(const hv_cluster_opts_t *opts, hv_cluster_t **ret, char *err
         }
         c->has_sender = 1;
     }
+    if (c->role != ROLE_SPOKE) {
+        int rc = cluster__hub_open(c, cfg->data_dir, err, errlen);
+        if (rc != HV_OK) {
+            hv_cluster_close(c);
+            return rc;
+        }
+    }
     if (c->role != ROLE_STANDALONE) {
         if (pthread_create(&c->pinger, NULL, cluster__pinger_main, c) != 0) {
             snprintf(err, errlen, "cannot start the pinger thread");
@@ -110,6 +117,7 @@ void hv_cluster_close(hv_cluster_t *c)
         pthread_join(c->sender, NULL);
     if (c->has_pinger)
         pthread_join(c->pinger, NULL);
+    cluster__hub_close(c);
     hv_outbox_close(c->outbox);
     cluster__hub_free(c);
     cJSON_Delete(c->own_network);

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "hv_cluster.h"
+#include "hv_journal.h"
 #include "hv_outbox.h"
 
 enum { ROLE_STANDALONE, ROLE_HUB, ROLE_SPOKE };
@@ -45,7 +46,10 @@ struct hv_cluster {
     pthread_mutex_t mu; /* everything below */
     pthread_cond_t cv;  /* kicks the sender; wakes threads to stop */
     int stop;
-    /* hub */
+    /* hub: pushes are journaled (acknowledged) and stored by the applier */
+    hv_journal_t *journal;
+    pthread_t applier;
+    int has_applier;
     cluster_node_t *nodes;
     size_t nnodes;
     int32_t *node_index; /* open addressing by id hash -> index in nodes, -1: empty */
@@ -77,5 +81,9 @@ cJSON *cluster__latency_json(hv_cluster_t *c);
 /* Hub: every node's latest readings appended to all (caller holds mu). */
 void cluster__hub_readings(hv_cluster_t *c, cJSON *all);
 void cluster__hub_free(hv_cluster_t *c);
+/* Opens the hub's journal, stores what an earlier run left in it, starts
+ * the applier thread; stops it (storing everything first). */
+int cluster__hub_open(hv_cluster_t *c, const char *data_dir, char *err, size_t errlen);
+void cluster__hub_close(hv_cluster_t *c);
 
 #endif

@@ -6,15 +6,19 @@
  * acknowledged, so a spoke drops nothing the hub has not committed.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster_impl.h"
 #include "hv_log.h"
 #include "json_internal.h"
 
 #define MAX_PUSH_LOGS 1000 /* log lines taken from one push (the rest are counted) */
+#define APPLY_EVERY_MS 200    /* the journal goes into the history this often */
+#define APPLY_BATCH (4u << 20) /* bytes of pushes per history transaction */
 
 static int valid_id(const char *s)
 {
@@ -232,9 +236,12 @@ int hv_cluster_push(hv_cluster_t *c, const char *json, size_t len, const char *p
         cJSON_Delete(body);
         return rc;
     }
-    size_t added = 0;
-    if (c->store != NULL && cJSON_GetArraySize(readings) > 0) {
-        rc = hv_store_add_tree(c->store, readings, &added, err, errlen);
+    /* Refuse now what the history would refuse later: once journaled, a
+     * push is acknowledged and cannot be refused any more. */
+    if (c->journal != NULL && cJSON_GetArraySize(readings) > 0) {
+        rc = hv_store_check_tree(readings, err, errlen);
+        if (rc == HV_OK)
+            rc = hv_journal_append(c->journal, json, len, err, errlen);
         if (rc != HV_OK) {
             cJSON_Delete(body);
             return rc == HV_ETOOBIG ? HV_EINVAL : rc;
@@ -244,7 +251,7 @@ int hv_cluster_push(hv_cluster_t *c, const char *json, size_t len, const char *p
     spoke_url(body, peer, url, sizeof url);
     cJSON *reply = cJSON_CreateObject(), *nodes = cJSON_CreateObject();
     cJSON_AddBoolToObject(reply, "ok", 1);
-    cJSON_AddNumberToObject(reply, "stored", (double)added);
+    cJSON_AddNumberToObject(reply, "accepted", cJSON_GetArraySize(readings));
     cJSON_AddItemToObject(reply, "nodes", nodes);
     pthread_mutex_lock(&c->mu);
     cluster_node_t *n = node_of(c, id);
@@ -272,6 +279,87 @@ int hv_cluster_push(hv_cluster_t *c, const char *json, size_t len, const char *p
     *ret_reply = cJSON_PrintUnformatted(reply);
     cJSON_Delete(reply);
     return *ret_reply ? HV_OK : HV_ENOMEM;
+}
+
+/* Journal -> history: every push's readings, one transaction per batch. */
+static int apply_batch(void *ud, const hv_journal_rec_t *recs, size_t n)
+{
+    hv_cluster_t *c = ud;
+    cJSON **bodies = calloc(n, sizeof *bodies);
+    const cJSON **readings = calloc(n, sizeof *readings);
+    int rc = bodies && readings ? HV_OK : HV_ENOMEM;
+    char err[256];
+    for (size_t i = 0; rc == HV_OK && i < n; i++)
+        if (hv_json_parse(recs[i].data, recs[i].len, &bodies[i], err, sizeof err) == HV_OK)
+            readings[i] = cJSON_GetObjectItemCaseSensitive(bodies[i], "readings");
+    size_t failed = 0;
+    if (rc == HV_OK)
+        rc = hv_store_add_trees(c->store, (const cJSON *const *)readings, n, NULL, &failed, err,
+                                sizeof err);
+    if (rc == HV_OK && failed > 0)
+        hv_log("host", HV_LOG_ERROR, "history: %zu pushes could not be stored: %s", failed, err);
+    else if (rc != HV_OK)
+        hv_log("host", HV_LOG_WARN, "history: storing pushes failed (%s); retrying",
+               rc == HV_ENOMEM ? "out of memory" : err);
+    for (size_t i = 0; bodies && i < n; i++)
+        cJSON_Delete(bodies[i]);
+    free(bodies);
+    free(readings);
+    return rc;
+}
+
+static void *applier_main(void *arg)
+{
+    hv_cluster_t *c = arg;
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += APPLY_EVERY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
+            ;
+        int stop = c->stop;
+        pthread_mutex_unlock(&c->mu);
+        hv_journal_apply(c->journal, APPLY_BATCH, apply_batch, c);
+        if (stop)
+            return NULL;
+    }
+}
+
+int cluster__hub_open(hv_cluster_t *c, const char *data_dir, char *err, size_t errlen)
+{
+    if (c->store == NULL)
+        return HV_OK; /* no history: pushes only update the latest readings */
+    char path[700];
+    snprintf(path, sizeof path, "%s/ingest.journal", data_dir);
+    int rc = hv_journal_open(path, 0, &c->journal, err, errlen);
+    if (rc != HV_OK)
+        return rc;
+    size_t left = hv_journal_pending(c->journal);
+    if (left > 0) {
+        hv_log("host", HV_LOG_INFO, "cluster: storing %zu bytes of pushes journaled before the "
+               "last stop", left);
+        hv_journal_apply(c->journal, APPLY_BATCH, apply_batch, c);
+    }
+    if (pthread_create(&c->applier, NULL, applier_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the journal thread");
+        return HV_ENOMEM;
+    }
+    c->has_applier = 1;
+    return HV_OK;
+}
+
+void cluster__hub_close(hv_cluster_t *c)
+{
+    if (c->has_applier)
+        pthread_join(c->applier, NULL); /* it stores what is left, then stops */
+    c->has_applier = 0;
+    hv_journal_close(c->journal);
+    c->journal = NULL;
 }
 
 void cluster__hub_readings(hv_cluster_t *c, cJSON *all)

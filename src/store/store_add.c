@@ -442,6 +442,64 @@ int hv_store_add_tree(hv_store_t *s, const cJSON *readings, size_t *ret_added, c
     return rc;
 }
 
+int hv_store_check_tree(const cJSON *readings, char *err, size_t errlen)
+{
+    collect_t c = {.err = err, .errlen = errlen};
+    int rc = readings ? collect(&c, readings) : HV_EINVAL;
+    free(c.items);
+    free(c.names);
+    return rc;
+}
+
+int hv_store_add_trees(hv_store_t *s, const cJSON *const *readings, size_t n, size_t *ret_added,
+                       size_t *ret_failed, char *err, size_t errlen)
+{
+    hv_store_pending_t *p = calloc(n ? n : 1, sizeof *p);
+    collect_t *c = calloc(n ? n : 1, sizeof *c);
+    char (*errs)[256] = calloc(n ? n : 1, sizeof *errs);
+    if (p == NULL || c == NULL || errs == NULL) {
+        free(p), free(c), free(errs);
+        snprintf(err, errlen, "out of memory");
+        return HV_ENOMEM;
+    }
+    /* Collect every part first (a malformed one is simply left out), then
+     * commit them all in one transaction, each in its savepoint. */
+    hv_store_pending_t *head = NULL, **link = &head;
+    size_t failed = 0, added = 0;
+    for (size_t i = 0; i < n; i++) {
+        c[i] = (collect_t){.err = errs[i], .errlen = sizeof errs[i]};
+        p[i].c = &c[i];
+        p[i].rc = readings[i] ? collect(&c[i], readings[i]) : HV_EINVAL;
+        if (p[i].rc == HV_OK && c[i].n > 0) {
+            *link = &p[i];
+            link = &p[i].next;
+        }
+    }
+    int rc = HV_OK;
+    if (head != NULL) {
+        commit_batch(s, head);
+        for (hv_store_pending_t *q = head; q; q = q->next)
+            if (q->rc == HV_EIO || q->rc == HV_ENOMEM)
+                rc = q->rc; /* the transaction failed: nothing of it is there */
+    }
+    err[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].rc != HV_OK && failed++ == 0)
+            snprintf(err, errlen, "%s", errs[i]);
+        added += p[i].added;
+        free(c[i].items);
+        free(c[i].names);
+    }
+    free(p), free(c), free(errs);
+    if (rc != HV_OK)
+        return rc;
+    if (ret_added)
+        *ret_added = added;
+    if (ret_failed)
+        *ret_failed = failed;
+    return HV_OK;
+}
+
 int hv_store_add_json(hv_store_t *s, const char *json, size_t len, size_t *ret_added, char *err,
                       size_t errlen)
 {
