@@ -19,8 +19,8 @@ from typing import Any
 from readings import (NO_VALUE, Reading, age, cpu_state, fixed, hum_state, iaq_state,
                       node_role, number, plain, sensor_id, temp_state, uptime)
 
-ROLE_LABELS = {"hub": "HUB", "spoke": "SPOKE", "zero": "PI ZERO"}
-ROLE_ORDER = {"hub": 0, "spoke": 1, "zero": 2}
+ROLE_LABELS = {"hub": "HUB", "node": "NODE", "spoke": "SPOKE", "zero": "PI ZERO"}
+ROLE_ORDER = {"hub": 0, "node": 1, "spoke": 2, "zero": 3}
 BUZZER_BUTTONS = (("single", "BEEP"), ("triple", "BEEP x3"), ("long", "LONG"))
 # History ranges: (label, span in ms, step in ms). An hour of raw points;
 # longer spans as min/max/mean buckets, so a week is ~2000 points, not 600k.
@@ -116,10 +116,30 @@ def other_card(reading: Reading) -> str:
 
 # ---- nodes ---------------------------------------------------------------------
 
-def node_card(node: str, monitor: Reading | None, last_ms: float, now_ms: float) -> str:
-    """A node's health from its pi-monitor reading (dashes without one)."""
+def network_rows(network: Reading | None, role: str) -> str:
+    """What the node says of its cluster link: a spoke its last push's round
+    trip and its queue, the hub how many spokes push to it. In a
+    ``data-net`` block, which the script updates from the network reading."""
+    if network is None:
+        return ""
+    net: dict[str, Any] = network["data"]
+    rows = ""
+    if role in ("spoke", "zero"):
+        rows += row("Push", f'<span data-f="push_ms" data-d="1">{fixed(net.get("push_ms"), 1)}'
+                            "</span> ms")
+        rows += row("Queued", f'<span data-f="queued">{esc(plain(net.get("queued")))}</span>')
+        rows += row("Dropped", f'<span data-f="dropped">{esc(plain(net.get("dropped")))}</span>')
+    elif role == "hub":
+        rows += row("Spokes", f'<span data-f="spokes">{esc(plain(net.get("spokes")))}</span>')
+    return f"<dl data-net>{rows}</dl>" if rows else ""
+
+
+def node_card(node: str, monitor: Reading | None, last_ms: float, now_ms: float,
+              network: Reading | None = None) -> str:
+    """A node's health from its pi-monitor reading (dashes without one) and
+    its cluster link from its network reading."""
     data: dict[str, Any] = monitor["data"] if monitor else {}
-    role = node_role(node)
+    role = node_role(node, network)
     used, total = number(data.get("memory-used-mb")), number(data.get("memory-total-mb"))
     percent = min(100, max(0, round(100 * used / total))) if used is not None and total else 0
     seen = age(now_ms - last_ms) if last_ms else NO_VALUE
@@ -135,12 +155,13 @@ def node_card(node: str, monitor: Reading | None, last_ms: float, now_ms: float)
             + row("Uptime", f'<span data-f="uptime-seconds" data-fmt="uptime">'
                             f'{uptime(data.get("uptime-seconds"))}</span>')
             + row("Last seen", f'<span data-ts="{last_ms:.0f}">{seen}</span>')
-            + "</dl>")
+            + "</dl>"
+            + network_rows(network, role))
     return card(node, ROLE_LABELS[role], body, f' data-node="{esc(node)}" data-role="{role}"')
 
 
-def node_sort_key(node: str) -> tuple[int, str]:
-    return ROLE_ORDER[node_role(node)], node
+def node_sort_key(node: str, network: Reading | None = None) -> tuple[int, str]:
+    return ROLE_ORDER[node_role(node, network)], node
 
 
 # ---- panels --------------------------------------------------------------------

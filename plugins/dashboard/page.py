@@ -43,16 +43,26 @@ def sensor_section(kinds: list[tuple[str, Reading]]) -> str:
     return section("Sensors", "".join(cards), "sensors")
 
 
-def node_section(kinds: list[tuple[str, Reading]], nodes: list[str], now_ms: float) -> str:
-    """A card per node: its latest pi-monitor reading, its latest reading."""
-    monitor: dict[str, Reading] = {}
-    last_seen: dict[str, float] = {}
+def latest_of(kinds: list[tuple[str, Reading]], wanted: str) -> dict[str, Reading]:
+    """Each node's newest reading of a kind."""
+    latest: dict[str, Reading] = {}
     for k, r in kinds:
-        node, ts = node_of(r), timestamp(r)
-        last_seen[node] = max(last_seen.get(node, 0.0), ts)
-        if k == "pi-monitor" and (node not in monitor or ts >= timestamp(monitor[node])):
-            monitor[node] = r
-    cards = [node_card(node, monitor.get(node), last_seen[node], now_ms) for node in nodes]
+        node = node_of(r)
+        if k == wanted and (node not in latest or timestamp(r) >= timestamp(latest[node])):
+            latest[node] = r
+    return latest
+
+
+def node_section(kinds: list[tuple[str, Reading]], nodes: list[str], now_ms: float) -> str:
+    """A card per node: its latest pi-monitor and network readings, and when
+    it was last heard of."""
+    monitor, network = latest_of(kinds, "pi-monitor"), latest_of(kinds, "network")
+    last_seen: dict[str, float] = {}
+    for _, r in kinds:
+        node = node_of(r)
+        last_seen[node] = max(last_seen.get(node, 0.0), timestamp(r))
+    cards = [node_card(node, monitor.get(node), last_seen[node], now_ms, network.get(node))
+             for node in nodes]
     return section("Nodes", "".join(cards), "nodes")
 
 
@@ -75,7 +85,9 @@ def section(title: str, body: str, grid_id: str = "") -> str:
 def render_page(sensor_data: str, now_ms: float) -> str:
     readings, message = parse(sensor_data)
     kinds = [(kind(r), r) for r in readings]  # classified once: the page is rendered often
-    nodes = sorted({node_of(r) for r in readings}, key=node_sort_key)
+    network = latest_of(kinds, "network")
+    nodes = sorted({node_of(r) for r in readings},
+                   key=lambda node: node_sort_key(node, network.get(node)))
     notice = f'<p class="notice" id="message" role="status">{esc(message)}</p>' if message else ""
     parts = [
         HEAD, header(readings, nodes, now_ms), "<main>", notice,

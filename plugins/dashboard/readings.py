@@ -55,6 +55,8 @@ def number(value: Any) -> float | None:
 def kind(reading: Reading) -> str:
     """What a reading is, told from its data (plugin names vary by node)."""
     data = reading["data"]
+    if reading.get("plugin") == "cluster" and isinstance(data.get("role"), str):
+        return "network"  # the node's own: role, latencies, push and queue
     if "cpu-temp" in data:
         return "pi-monitor"
     if "iaq" in data:
@@ -75,11 +77,15 @@ def node_of(reading: Reading) -> str:
     return sensor_id(reading).split(":", 1)[0]
 
 
-def node_role(node: str) -> str:
-    """hub, zero (a Pi Zero) or spoke, from the node's id."""
+def node_role(node: str, network: Reading | None = None) -> str:
+    """hub, node (standalone), zero (a Pi Zero) or spoke: the role the node
+    says in its network reading, else a guess from its id."""
+    said = network["data"].get("role") if network else None
     lowered = node.lower()
-    if "hub" in lowered:
+    if said == "hub" or (said is None and "hub" in lowered):
         return "hub"
+    if said == "standalone":
+        return "node"
     return "zero" if "zero" in lowered else "spoke"
 
 

@@ -77,8 +77,12 @@ function setState(el, prefix, state) {
 // ---- applying readings ----------------------------------------------------
 const byData = (attr, value) => $$(`[data-${attr}]`).find((el) => el.getAttribute(`data-${attr}`) === value);
 
-function updateCard(card, data) {
-  for (const el of $$("[data-f]", card)) el.textContent = format(el, data);
+// net: a network reading, which fills only the card's [data-net] block
+// (a node card also shows its pi-monitor reading, which fills the rest).
+function updateCard(card, data, net = false) {
+  const mine = (el) => !!el.closest("[data-net]") === net;
+  for (const el of $$("[data-f]", card)) if (mine(el)) el.textContent = format(el, data);
+  if (net) return;
   for (const el of $$("[data-c]", card)) setState(el, el.dataset.c, STATES[el.dataset.c](data));
   for (const el of $$("[data-iaq-label]", card)) el.textContent = iaqState(data)[1];
   const fields = Array.isArray(data.fields) ? data.fields : [];
@@ -132,9 +136,10 @@ function apply(payload) {
     const ts = Number(r.timestamp) || 0;
     newest = Math.max(newest, ts);
     lastSeen.set(node, Math.max(lastSeen.get(node) || 0, ts));
+    const isNet = r.plugin === "cluster" && typeof r.data.role === "string";
     const isMonitor = "cpu-temp" in r.data;
-    const card = isMonitor ? byData("node", node) : byData("sid", sid);
-    if (card) updateCard(card, r.data); else unknown = true;
+    const card = isMonitor || isNet ? byData("node", node) : byData("sid", sid);
+    if (card) updateCard(card, r.data, isNet); else unknown = true;
   }
   for (const [node, ts] of lastSeen) {
     const card = byData("node", node);

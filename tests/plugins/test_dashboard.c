@@ -194,6 +194,39 @@ static void test_cards(void **state)
     free(html);
 }
 
+/* Each node's network reading (the cluster layer adds one per cycle): its
+ * role labels the card (a standalone node is no spoke), a spoke's push
+ * latency and queue show in a block the script updates, the hub's count of
+ * spokes too, and none of them becomes a sensor card. */
+static void test_network_readings(void **state)
+{
+    (void)state;
+    char *html = render(
+        "[{\"sensor_id\":\"garden:pi-monitor\",\"plugin\":\"pi-monitor\",\"timestamp\":1,"
+        "\"data\":{\"cpu-temp\":40.0}},"
+        "{\"sensor_id\":\"garden:network\",\"plugin\":\"cluster\",\"timestamp\":1,"
+        "\"data\":{\"role\":\"standalone\"}},"
+        "{\"sensor_id\":\"main:network\",\"plugin\":\"cluster\",\"timestamp\":1,"
+        "\"data\":{\"role\":\"hub\",\"latency\":{\"shed\":0.42},\"spokes\":2}},"
+        "{\"sensor_id\":\"shed:network\",\"plugin\":\"cluster\",\"timestamp\":1,"
+        "\"data\":{\"role\":\"spoke\",\"latency\":{\"main\":0.5},\"push_ms\":2.34,"
+        "\"queued\":3,\"dropped\":0,\"hub_reachable\":true}}]");
+    assert_card_has(html, "data-node=\"garden\"", (const char *[]){">NODE<", ">40.0<", NULL});
+    assert_card_has(html, "data-node=\"main\"",
+                    (const char *[]){">HUB<", "<dl data-net>", "data-f=\"spokes\">2<", NULL});
+    assert_card_has(html, "data-node=\"shed\"",
+                    (const char *[]){">SPOKE<", "<dl data-net>", "data-f=\"push_ms\" data-d=\"1\">2.3<",
+                                     "data-f=\"queued\">3<", "data-f=\"dropped\">0<", NULL});
+    /* "main" says it is the hub: it comes first, though its name does not say so */
+    assert_true(strstr(html, "data-node=\"main\"") < strstr(html, "data-node=\"garden\""));
+    assert_null(strstr(html, "data-sid=\"shed:network\""));
+    assert_has(html, "shed \xe2\x86\x92 main</td><td>0.5 ms<");
+    assert_has(html, "main \xe2\x86\x92 shed</td><td>0.4 ms<");
+    /* the script sends network readings to the node card's data-net block */
+    assert_has(html, "r.plugin === \"cluster\"");
+    free(html);
+}
+
 /* The seeds' IAQ table: 0 calibrating, <= 50 excellent, <= 100 good,
  * <= 150 moderate, <= 200 poor, above bad; iaq-accuracy "calibrating"
  * wins over the number. */
@@ -363,7 +396,7 @@ int main(void)
         cmocka_unit_test(test_load),        cmocka_unit_test(test_cards),
         cmocka_unit_test(test_iaq_states),  cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_bad_input),   cmocka_unit_test(test_render_time),
-        cmocka_unit_test(test_unload),
+        cmocka_unit_test(test_network_readings), cmocka_unit_test(test_unload),
     };
     (void)seed_num; /* seed_test.h helper this test has no use for */
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
