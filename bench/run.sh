@@ -46,3 +46,9 @@ else
 fi
 echo "== HTTP: SSE fan-out =="
 "$build/bench/bench_http" sse 100 50
+echo "== cluster: hub ingest from 1000 spokes; Pi Zero profile memory =="
+if command -v wrk >/dev/null; then
+  "$here/cluster/run.sh" "$build"
+else
+  echo "wrk not installed (apt-get install wrk)"
+fi
