@@ -14,7 +14,9 @@
 enum { HV_LOG_TRACE, HV_LOG_DEBUG, HV_LOG_INFO, HV_LOG_WARN, HV_LOG_ERROR };
 
 #define HV_LOG_LINE_MAX 1024 /* longer lines are cut */
-#define HV_LOG_SOURCES 64    /* distinct sources kept; later ones share "other" */
+/* Distinct sources kept; later ones share "other" (this node's lines) or
+ * "x/other", named with a '/' (other nodes' lines, a hub's "node/source"). */
+#define HV_LOG_SOURCES 64
 
 /* Lines below min_level are dropped; ring_lines per source (0: 500). */
 void hv_log_configure(int min_level, size_t ring_lines);

@@ -151,9 +151,13 @@ static void spoke_url(const cJSON *body, const char *peer, char *buf, size_t len
     buf[0] = '\0';
     if (cJSON_IsString(url) && strlen(url->valuestring) < len &&
         (strncmp(url->valuestring, "http://", 7) == 0 ||
-         strncmp(url->valuestring, "https://", 8) == 0))
-        snprintf(buf, len, "%s", url->valuestring);
-    else if (port >= 1 && port <= 65535 && peer != NULL && *peer)
+         strncmp(url->valuestring, "https://", 8) == 0)) {
+        /* "http://pi4:3000/" is "http://pi4:3000": "/api/buzzer" and
+         * "/health" are appended to it */
+        size_t n = (size_t)snprintf(buf, len, "%s", url->valuestring);
+        while (n > 8 && buf[n - 1] == '/')
+            buf[--n] = '\0';
+    } else if (port >= 1 && port <= 65535 && peer != NULL && *peer)
         snprintf(buf, len, strchr(peer, ':') ? "http://[%s]:%d" : "http://%s:%d", peer, (int)port);
 }
 
@@ -208,10 +212,14 @@ static void take_logs(const char *id, const cJSON *logs)
         double lvl = num_or(l, "level", HV_LOG_INFO);
         if (!cJSON_IsString(txt))
             continue;
-        char source[128];
-        snprintf(source, sizeof source, "%s/%.40s", id,
+        /* The log keeps sizeof source - 1 bytes of a source's name: cut the
+         * source, then the id, never the '/' (a name cut before it would
+         * pass for one of this node's own, and one longer than the log
+         * keeps would take a new ring per line). */
+        char source[sizeof((hv_log_entry_t *)0)->source];
+        snprintf(source, sizeof source, "%.*s/%s", (int)strnlen(id, sizeof source - 2), id,
                  cJSON_IsString(src) && strchr(src->valuestring, '/') == NULL ? src->valuestring
-                                                                            : "host");
+                                                                              : "host");
         hv_log_line(source, lvl >= HV_LOG_TRACE && lvl <= HV_LOG_ERROR ? (int)lvl : HV_LOG_INFO,
                     txt->valuestring);
     }

@@ -22,6 +22,7 @@
 
 #define HEADER 8
 #define MAX_IOV 256
+#define COMPACT_BYTES (8u << 20) /* past this, apply pauses writers to empty the file */
 
 typedef struct pending {
     const void *data;
@@ -42,6 +43,8 @@ struct hv_journal {
     off_t applied; /* bytes whose records are in the history */
     pending_t *queue, *tail;
     int writing;
+    int draining;           /* new appends wait: apply empties the file */
+    pthread_cond_t drained; /* signalled when a write ends and when draining ends */
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -61,34 +64,54 @@ static int read_full(int fd, void *buf, size_t len, off_t at)
         ssize_t n = pread(fd, (char *)buf + got, len - got, at + (off_t)got);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; /* shorter than it was */
             return -1;
+        }
         got += (size_t)n;
     }
     return 0;
 }
 
-/* The end of the last whole record: a torn or corrupt tail is cut there. */
+/* CRC-32 of the length field and the data: a zero-filled tail (a power
+ * cut) is then no valid empty record. */
+static uint32_t record_crc(const uint8_t *header, const void *data, size_t len)
+{
+    uLong c = crc32(0, header, 4);
+    /* (zlib's crc32 with a NULL buffer restarts: an empty record's data
+     * may be NULL.) */
+    return (uint32_t)(len ? crc32(c, (const Bytef *)data, (uInt)len) : c);
+}
+
+/* The end of the last whole record: a torn or corrupt tail is cut there.
+ * -1 (errno) when the file cannot be read: that is no reason to cut. */
 static off_t scan(int fd, off_t size)
 {
     off_t at = 0;
     uint8_t h[HEADER];
     char *buf = NULL;
-    while (at + HEADER <= size && read_full(fd, h, HEADER, at) == 0) {
+    while (at + HEADER <= size) {
+        if (read_full(fd, h, HEADER, at) != 0)
+            goto fail;
         uint32_t len = get32(h);
         if (len > HV_JOURNAL_MAX_RECORD || at + HEADER + (off_t)len > size)
             break;
         char *nb = realloc(buf, len ? len : 1);
         if (nb == NULL)
-            break;
+            goto fail;
         buf = nb;
-        if (read_full(fd, buf, len, at + HEADER) != 0 ||
-            crc32(0, (const Bytef *)buf, len) != get32(h + 4))
+        if (read_full(fd, buf, len, at + HEADER) != 0)
+            goto fail;
+        if (record_crc(h, buf, len) != get32(h + 4))
             break;
         at += HEADER + len;
     }
     free(buf);
     return at;
+fail:
+    free(buf);
+    return -1;
 }
 
 int hv_journal_open(const char *path, size_t max_bytes, hv_journal_t **ret, char *err,
@@ -103,6 +126,12 @@ int hv_journal_open(const char *path, size_t max_bytes, hv_journal_t **ret, char
         return HV_EIO;
     }
     off_t good = scan(fd, st.st_size);
+    if (good < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
+        close(fd);
+        return e == ENOMEM ? HV_ENOMEM : HV_EIO;
+    }
     if (good < st.st_size && (ftruncate(fd, good) != 0 || fdatasync(fd) != 0)) {
         snprintf(err, errlen, "%s: cannot cut a torn record: %s", path, strerror(errno));
         close(fd);
@@ -119,6 +148,7 @@ int hv_journal_open(const char *path, size_t max_bytes, hv_journal_t **ret, char
     j->max = max_bytes ? max_bytes : (64u << 20);
     j->end = good;
     pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->drained, NULL);
     *ret = j;
     return HV_OK;
 }
@@ -129,6 +159,7 @@ void hv_journal_close(hv_journal_t *j)
         return;
     close(j->fd);
     pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->drained);
     free(j->path);
     free(j);
 }
@@ -183,8 +214,10 @@ int hv_journal_append(hv_journal_t *j, const void *data, size_t len, char *err, 
     }
     pending_t me = {.data = data, .len = len, .rc = HV_OK};
     put32(me.header, (uint32_t)len);
-    put32(me.header + 4, (uint32_t)crc32(0, (const Bytef *)data, (uInt)len));
+    put32(me.header + 4, record_crc(me.header, data, len));
     pthread_mutex_lock(&j->mu);
+    while (j->draining) /* apply is emptying the file: a moment */
+        pthread_cond_wait(&j->drained, &j->mu);
     if ((size_t)(j->end - j->applied) >= j->max) {
         pthread_mutex_unlock(&j->mu);
         snprintf(err, errlen, "the hub is %zu MiB behind storing pushes; try again shortly",
@@ -229,6 +262,8 @@ int hv_journal_append(hv_journal_t *j, const void *data, size_t len, char *err, 
         j->writing = 0;
         if (j->queue != NULL)
             pthread_cond_signal(&j->queue->cv);
+        else if (j->draining)
+            pthread_cond_broadcast(&j->drained);
     }
     pthread_mutex_unlock(&j->mu);
     pthread_cond_destroy(&me.cv);
@@ -286,35 +321,68 @@ fail:
     return -1;
 }
 
+/* Applies [from, to) in batches; the offset reached (== to unless fn
+ * failed, with its code in *ret_rc). */
+static off_t apply_range(hv_journal_t *j, off_t at, off_t stop, size_t batch_bytes,
+                         int (*fn)(void *ud, const hv_journal_rec_t *recs, size_t n), void *ud,
+                         int *ret_rc)
+{
+    *ret_rc = HV_OK;
+    while (at < stop) {
+        hv_journal_rec_t *recs;
+        size_t n;
+        off_t next;
+        if (read_batch(j, at, stop, batch_bytes, &recs, &n, &next) != 0) {
+            *ret_rc = HV_EIO;
+            break;
+        }
+        int rc = fn(ud, recs, n);
+        for (size_t i = 0; i < n; i++)
+            free((char *)recs[i].data);
+        free(recs);
+        if (rc != HV_OK) {
+            *ret_rc = rc;
+            break;
+        }
+        at = next;
+        pthread_mutex_lock(&j->mu);
+        j->applied = at;
+        pthread_mutex_unlock(&j->mu);
+    }
+    return at;
+}
+
 int hv_journal_apply(hv_journal_t *j, size_t batch_bytes,
                      int (*fn)(void *ud, const hv_journal_rec_t *recs, size_t n), void *ud)
 {
     pthread_mutex_lock(&j->mu);
     off_t at = j->applied, stop = j->end;
     pthread_mutex_unlock(&j->mu);
-    int rc = HV_OK;
-    while (at < stop && rc == HV_OK) {
-        hv_journal_rec_t *recs;
-        size_t n;
-        off_t next;
-        if (read_batch(j, at, stop, batch_bytes, &recs, &n, &next) != 0)
-            return HV_EIO;
-        rc = fn(ud, recs, n);
-        for (size_t i = 0; i < n; i++)
-            free((char *)recs[i].data);
-        free(recs);
-        if (rc != HV_OK)
-            break;
-        at = next;
-        pthread_mutex_lock(&j->mu);
-        j->applied = at;
+    int rc;
+    apply_range(j, at, stop, batch_bytes, fn, ud, &rc);
+    pthread_mutex_lock(&j->mu);
+    /* Under steady load a write is nearly always in progress, so waiting
+     * for a quiet moment to empty the file may wait for ever: past
+     * COMPACT_BYTES, hold new appends back, let the write in progress
+     * finish, apply its records too, then empty the file. */
+    if (rc == HV_OK && j->end >= (off_t)COMPACT_BYTES && !j->draining) {
+        j->draining = 1;
+        while (j->writing || j->queue != NULL)
+            pthread_cond_wait(&j->drained, &j->mu);
+        at = j->applied;
+        stop = j->end;
         pthread_mutex_unlock(&j->mu);
+        apply_range(j, at, stop, batch_bytes, fn, ud, &rc);
+        pthread_mutex_lock(&j->mu);
     }
     /* All applied and nobody writing: start the file over. */
-    pthread_mutex_lock(&j->mu);
     if (j->applied == j->end && !j->writing && j->queue == NULL && j->end > 0) {
         if (ftruncate(j->fd, 0) == 0)
             j->applied = j->end = 0;
+    }
+    if (j->draining) {
+        j->draining = 0;
+        pthread_cond_broadcast(&j->drained);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;

@@ -133,10 +133,11 @@ static int refused_for_good(long status)
     return status >= 400 && status <= 499 && status != 401 && status != 408 && status != 429;
 }
 
-/* One push of the queue's head: 1 sent, 0 failed (retry later), -1
- * nothing to send. A batch the hub refuses for good is retried one cycle
- * at a time, and a single cycle it refuses is dropped (logged, counted as
- * dropped by the hub's refusal), so one bad entry cannot stall the queue. */
+/* One push of the queue's head: 1 sent (or a batch to split: go on), 0
+ * failed (retry later), -1 nothing to send. A batch the hub refuses for
+ * good is retried one cycle at a time, and a single cycle it refuses is
+ * dropped with an error line (not in the "dropped" count, which is for
+ * space), so one bad entry cannot stall the queue. */
 static int push_once(hv_cluster_t *c, hv_client_t *client, const char *url, int *single)
 {
     hv_outbox_entry_t *e = NULL;
@@ -164,7 +165,11 @@ static int push_once(hv_cluster_t *c, hv_client_t *client, const char *url, int 
             free(r.body);
             return 1;
         }
-        *single = 1; /* find the culprit */
+        /* Find the culprit: the head alone, now. The hub answered, so this
+         * is no outage (no "hub unreachable", no back-off). */
+        *single = 1;
+        free(r.body);
+        return 1;
     }
     if (rc == HV_OK && (r.status < 200 || r.status > 299)) {
         snprintf(err, sizeof err, "%s: HTTP %ld%s: %.200s", url, r.status,

@@ -43,7 +43,7 @@ void hv_log_configure(int level, size_t lines)
     pthread_mutex_lock(&lock);
     min_level = level;
     if (lines && lines != ring_cap) {
-        for (size_t i = 0; i < nsources; i++) {
+        for (size_t i = 0; i < HV_LOG_SOURCES; i++) {
             free(sources[i].ring);
             sources[i].ring = NULL;
             sources[i].head = sources[i].count = 0;
@@ -66,15 +66,25 @@ const char *hv_log_level_name(int level)
     return level >= 0 && level < 5 ? level_names[level] : "info";
 }
 
+/* Slots 0..NAMED-1 get a source each; past them this node's lines share
+ * "other" and other nodes' lines (a hub's "node/source") share "x/other",
+ * so each stays on its side of the '/' that hv_log_read goes by. */
+#define NAMED (HV_LOG_SOURCES - 2)
+
 static source_t *find_source(const char *name)
 {
-    for (size_t i = 0; i < nsources; i++)
-        if (strcmp(sources[i].name, name) == 0)
+    for (size_t i = 0; i < HV_LOG_SOURCES; i++)
+        if (sources[i].name[0] != '\0' && strcmp(sources[i].name, name) == 0)
             return &sources[i];
-    if (nsources == HV_LOG_SOURCES)
-        return &sources[HV_LOG_SOURCES - 1]; /* "other": the last slot is shared */
-    source_t *s = &sources[nsources++];
-    snprintf(s->name, sizeof s->name, "%s", nsources == HV_LOG_SOURCES ? "other" : name);
+    if (nsources < NAMED) {
+        source_t *s = &sources[nsources++];
+        snprintf(s->name, sizeof s->name, "%s", name);
+        return s;
+    }
+    int remote = strchr(name, '/') != NULL;
+    source_t *s = &sources[remote ? NAMED : NAMED + 1];
+    if (s->name[0] == '\0')
+        snprintf(s->name, sizeof s->name, "%s", remote ? "x/other" : "other");
     return s;
 }
 
@@ -149,9 +159,9 @@ size_t hv_log_read(const char *source, uint64_t after_seq, hv_log_entry_t *out, 
     for (;;) {
         source_t *best = NULL;
         size_t bi = 0;
-        for (size_t i = 0; i < nsources; i++) {
+        for (size_t i = 0; i < HV_LOG_SOURCES; i++) {
             source_t *s = &sources[i];
-            if (!source_matches(s->name, source, plen))
+            if (s->name[0] == '\0' || !source_matches(s->name, source, plen))
                 continue;
             while (pos[i] < s->count && s->ring[(s->head + pos[i]) % ring_cap].seq <= after_seq)
                 pos[i]++;
@@ -173,7 +183,7 @@ size_t hv_log_read(const char *source, uint64_t after_seq, hv_log_entry_t *out, 
 void hv_log_reset(void)
 {
     pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < nsources; i++)
+    for (size_t i = 0; i < HV_LOG_SOURCES; i++)
         free(sources[i].ring);
     memset(sources, 0, sizeof sources);
     nsources = 0;
