@@ -23,6 +23,7 @@
 #define HEADER 8
 #define MAX_IOV 256
 #define COMPACT_BYTES (8u << 20) /* past this, apply pauses writers to empty the file */
+#define DRAIN_TAIL (256u << 10)   /* ...for no more than this much left to apply */
 
 typedef struct pending {
     const void *data;
@@ -363,9 +364,21 @@ int hv_journal_apply(hv_journal_t *j, size_t batch_bytes,
     pthread_mutex_lock(&j->mu);
     /* Under steady load a write is nearly always in progress, so waiting
      * for a quiet moment to empty the file may wait for ever: past
-     * COMPACT_BYTES, hold new appends back, let the write in progress
-     * finish, apply its records too, then empty the file. */
-    if (rc == HV_OK && j->end >= (off_t)COMPACT_BYTES && !j->draining) {
+     * COMPACT_BYTES, catch up until little is left (applying is faster
+     * than writing, so this converges), then hold new appends back for
+     * just that little: let the write in progress finish, apply the rest,
+     * empty the file. */
+    for (int k = 0; rc == HV_OK && k < 8 && j->end >= (off_t)COMPACT_BYTES &&
+                    j->end - j->applied >= (off_t)DRAIN_TAIL;
+         k++) {
+        at = j->applied;
+        stop = j->end;
+        pthread_mutex_unlock(&j->mu);
+        apply_range(j, at, stop, batch_bytes, fn, ud, &rc);
+        pthread_mutex_lock(&j->mu);
+    }
+    if (rc == HV_OK && j->end >= (off_t)COMPACT_BYTES && j->end - j->applied < (off_t)DRAIN_TAIL &&
+        !j->draining) {
         j->draining = 1;
         while (j->writing || j->queue != NULL)
             pthread_cond_wait(&j->drained, &j->mu);
