@@ -57,14 +57,18 @@ static double num_of(const cJSON *o, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-int cli__cmd_status(int argc, char **argv)
+/* [--config FILE] -> the configuration; 0 or the exit status. */
+static int config_of(int argc, char **argv, hv_config_t *cfg)
 {
     int bad;
     const char *explicit_path = cli__config_arg(argc, argv, &bad);
-    if (bad)
-        return cli__usage(stderr);
+    return bad ? cli__usage(stderr) : cli__load_config(explicit_path, cfg);
+}
+
+int cli__cmd_status(int argc, char **argv)
+{
     hv_config_t cfg;
-    int rc = cli__load_config(explicit_path, &cfg);
+    int rc = config_of(argc, argv, &cfg);
     if (rc != 0)
         return rc;
     cJSON *all = read_status(&cfg, 0);
@@ -179,12 +183,8 @@ static const cJSON *status_of(const cJSON *all, const char *name)
 
 int cli__cmd_plugins(int argc, char **argv)
 {
-    int bad;
-    const char *explicit_path = cli__config_arg(argc, argv, &bad);
-    if (bad)
-        return cli__usage(stderr);
     hv_config_t cfg;
-    int rc = cli__load_config(explicit_path, &cfg);
+    int rc = config_of(argc, argv, &cfg);
     if (rc != 0)
         return rc;
     hv_perm_table_t table = {NULL, 0};

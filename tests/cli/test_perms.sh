@@ -5,27 +5,14 @@
 # old grants stay; SIGHUP applies the config's new permissions file;
 # `harvester plugins` and `check-config` show it all.
 set -u
+. "$(dirname "$0")/../lib.sh"
 hv=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 
-check() { # name expected actual
-    if [ "$2" == "$3" ]; then pass=$((pass + 1)); else
-        fail=$((fail + 1)); echo "FAIL: $1: expected [$2] got [$3]"; fi
-}
-contains() { # name needle haystack
-    case "$3" in *"$2"*) pass=$((pass + 1)) ;; *)
-        fail=$((fail + 1)); echo "FAIL: $1: [$2] not in [$3]" ;; esac
-}
-# Waits up to 20 s for a command to succeed (a condition, not a sleep).
-wait_for() {
-    for _ in $(seq 200); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 get() { python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "http://127.0.0.1:$port$1"; }
 # A field of bh1750's entry in /api/plugins, as JSON.
 plugin_field() {
@@ -132,5 +119,4 @@ printf '[plugins.other]\nallow_i2c = [0x23]\n' > "$tmp/no.toml"
 out=$("$hv" invoke --permissions "$tmp/no.toml" "$tmp/plugins/bh1750.wasm" sensor-logic.poll 2>/dev/null)
 contains "invoke denied" "permission denied: i2c 0x23 not allowed for plugin bh1750" "$out"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -2,15 +2,11 @@
 # `harvester py` behaves like CPython's command line: output, exit status,
 # tracebacks on stderr, scripts with arguments, sandboxed file access.
 set -u
+. "$(dirname "$0")/../lib.sh"
 hv=$1
-pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-check() { # name expected actual
-    if [ "$2" == "$3" ]; then pass=$((pass + 1)); else
-        fail=$((fail + 1)); echo "FAIL: $1: expected [$2] got [$3]"; fi
-}
 
 out=$("$hv" py -c 'print(6 * 7)'); check "print" "42" "$out"
 "$hv" py -c 'import sys; sys.exit(3)'; check "exit status" 3 $?
@@ -30,5 +26,4 @@ err=$(HARVESTER_DEADLINE_MS=200 "$hv" py -c 'while True: pass' 2>&1); rc=$?
 check "deadline status" 1 $rc
 check "deadline message" "harvester: py: trap: deadline exceeded" "$err"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,26 +3,13 @@
 # bad config keeps the old one, SIGHUP with a good one applies it, SIGTERM
 # stops cleanly; `check-config`, `status` and `toml2json` behave.
 set -u
+. "$(dirname "$0")/../lib.sh"
 hv=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 
-check() { # name expected actual
-    if [ "$2" == "$3" ]; then pass=$((pass + 1)); else
-        fail=$((fail + 1)); echo "FAIL: $1: expected [$2] got [$3]"; fi
-}
-contains() { # name needle haystack
-    case "$3" in *"$2"*) pass=$((pass + 1)) ;; *)
-        fail=$((fail + 1)); echo "FAIL: $1: [$2] not in [$3]" ;; esac
-}
-# Waits up to 20 s for a command to succeed (a condition, not a sleep).
-wait_for() {
-    for _ in $(seq 200); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
 polls() { # polls of the bh1750 plugin in status.json
     grep -o '"name":"bh1750"[^}]*"polls":[0-9]*' "$tmp/data/status.json" 2>/dev/null |
         grep -o '[0-9]*$'
@@ -86,5 +73,4 @@ out=$(printf 'a = 1\n[t]\nb = "x"\n' | "$hv" toml2json)
 check "toml2json" '{"a":{"type":"integer","value":"1"},"t":{"b":{"type":"string","value":"x"}}}' "$(echo "$out" | tr -d ' \n')"
 printf 'a = \n' | "$hv" toml2json >/dev/null 2>&1; check "toml2json invalid" 1 $?
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,9 +6,9 @@
 # spokes' logs are on the hub; latencies are measured; a wrong token gets
 # 401 and changes nothing; the Pi Zero profile stays under 64 MB RSS.
 set -u
+. "$(dirname "$0")/../lib.sh"
 hv=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 src=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0
 tmp=$(mktemp -d)
 declare -A pid
 cleanup() {
@@ -17,20 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # name expected actual
-    if [ "$2" == "$3" ]; then pass=$((pass + 1)); else
-        fail=$((fail + 1)); echo "FAIL: $1: expected [$2] got [$3]"; fi
-}
-contains() { # name needle haystack
-    case "$3" in *"$2"*) pass=$((pass + 1)) ;; *)
-        fail=$((fail + 1)); echo "FAIL: $1: [$2] not in [$3]" ;; esac
-}
-# Waits up to 30 s for a command to succeed (a condition, not a sleep).
-wait_for() {
-    for _ in $(seq 300); do "$@" 2>/dev/null && return 0; sleep 0.1; done
-    return 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # http METHOD PORT PATH [TOKEN] [BODY]: prints "STATUS BODY".
 http() {
     python3 - "$@" <<'PY'
@@ -231,5 +217,4 @@ fi
 
 kill -TERM "${pid[hub]}"; wait "${pid[hub]}"; check "hub stops cleanly" 0 $?
 unset "pid[hub]"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1160,23 +1160,7 @@ static void test_long_ids(void **state)
 
 /* ---- setup ---------------------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "../tmpdir.h"
 
 int main(void)
 {
@@ -1185,5 +1169,5 @@ int main(void)
         cmocka_unit_test(test_buzzer),     cmocka_unit_test(test_spoke),
         cmocka_unit_test(test_long_ids),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

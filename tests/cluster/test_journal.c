@@ -1332,25 +1332,7 @@ static void test_steady_load_empties_file(void **state)
     hv_journal_close(j);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "../tmpdir.h"
 
 int main(int argc, char **argv)
 {
@@ -1373,5 +1355,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_threads_full),
         cmocka_unit_test(test_steady_load_empties_file),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

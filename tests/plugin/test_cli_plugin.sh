@@ -2,20 +2,12 @@
 # `harvester wit`, `harvester build` and `harvester invoke` from the command
 # line: output, exit status and error messages.
 set -u
+. "$(dirname "$0")/../lib.sh"
 hv=$1
 src=$(cd "$(dirname "$0")" && pwd)
-pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-check() { # name expected actual
-    if [ "$2" == "$3" ]; then pass=$((pass + 1)); else
-        fail=$((fail + 1)); echo "FAIL: $1: expected [$2] got [$3]"; fi
-}
-contains() { # name needle haystack
-    case "$3" in *"$2"*) pass=$((pass + 1)) ;; *)
-        fail=$((fail + 1)); echo "FAIL: $1: [$2] not in [$3]" ;; esac
-}
 
 out=$("$hv" wit "$src/../../wit/plugin.wit"); check "wit status" 0 $?
 contains "wit world" "world sensor-plugin" "$out"
@@ -83,5 +75,4 @@ printf '[environment]\nlux = "x"\n' > "$tmp/badscen.toml"
 err=$("$hv" invoke --scenario "$tmp/badscen.toml" "$tmp/bh1750.wasm" sensor-logic.poll 2>&1); check "bad scenario status" 1 $?
 contains "bad scenario message" "badscen.toml:2:7: lux: expected a number" "$err"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

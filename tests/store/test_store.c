@@ -694,25 +694,7 @@ static void test_insert_rate(void **state)
     hv_store_close(s);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "../tmpdir.h"
 
 int main(void)
 {
@@ -723,5 +705,5 @@ int main(void)
         cmocka_unit_test(test_malformed),          cmocka_unit_test(test_caps),
         cmocka_unit_test(test_series_cap),         cmocka_unit_test(test_insert_rate),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
