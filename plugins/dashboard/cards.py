@@ -186,10 +186,16 @@ def latency_panel(rows: list[tuple[str, str, Any]]) -> str:
             f'<table class="latency"><tbody id="latency">{body}</tbody></table></section>')
 
 
-def buzzer_panel() -> str:
+def buzzer_panel(nodes: list[str]) -> str:
+    """Pattern buttons and which node's buzzer: by default the serving
+    node's own (or, on a hub, the spoke its config names); the hub forwards
+    a request naming a node to it."""
     buttons = "".join(f'<button type="button" data-pattern="{pattern}">{label}</button>'
                       for pattern, label in BUZZER_BUTTONS)
+    options = '<option value="">default</option>' + "".join(
+        f'<option value="{esc(node)}">{esc(node)}</option>' for node in nodes)
     return (f'<section class="card"><h3>Buzzer<small>relay</small></h3>'
+            f'<label class="dim">on <select id="buzzer-node">{options}</select></label>'
             f'<div class="buttons">{buttons}</div>'
             f'<p class="dim" id="buzzer-status" role="status"></p></section>')
 

@@ -97,7 +97,7 @@ def render_page(sensor_data: str, now_ms: float) -> str:
         node_section(kinds, nodes, now_ms),
         section("History", history_panel()),
         section("Board", oled_panel() + leds_panel(), "board"),
-        section("Cluster", latency_panel(latency_rows(readings)) + buzzer_panel()
+        section("Cluster", latency_panel(latency_rows(readings)) + buzzer_panel(nodes)
                 + log_panel(nodes)),
         "</main>", FOOT,
     ]

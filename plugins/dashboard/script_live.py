@@ -101,14 +101,18 @@ async function refreshLayout() {
 
 // ---- buzzer ---------------------------------------------------------------
 async function buzz(pattern) {
-  const out = $("#buzzer-status");
-  out.textContent = pattern + "\u2026";
+  const out = $("#buzzer-status"), pick = $("#buzzer-node");
+  const node = pick && pick.value ? pick.value : undefined;  // undefined: left out
+  const what = node ? `${pattern} on ${node}` : pattern;
+  out.textContent = what + "\u2026";
   try {
     const res = await fetch("/api/buzzer", {method: "POST",
-      headers: {"Content-Type": "application/json"}, body: JSON.stringify({pattern})});
-    out.textContent = res.ok ? `${pattern}: sent` : `${pattern}: failed (HTTP ${res.status})`;
+      headers: {"Content-Type": "application/json"}, body: JSON.stringify({pattern, node})});
+    const body = res.ok ? null : await res.json().catch(() => null);
+    out.textContent = res.ok ? `${what}: sent`
+      : `${what}: failed (${body && typeof body.error === "string" ? body.error : "HTTP " + res.status})`;
   } catch (err) {
-    out.textContent = `${pattern}: failed (${err.message})`;
+    out.textContent = `${what}: failed (${err.message})`;
   }
 }
 

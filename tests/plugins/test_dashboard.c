@@ -170,7 +170,11 @@ static void test_cards(void **state)
     assert_has(html, "data-pattern=\"triple\">BEEP x3</button>");
     assert_has(html, "data-pattern=\"long\">LONG</button>");
     assert_has(html, "\"/api/buzzer\"");
-    assert_has(html, "JSON.stringify({pattern})");
+    assert_has(html, "JSON.stringify({pattern, node})");
+    /* which node's buzzer: the default, or any node on the page */
+    assert_has(html, "<select id=\"buzzer-node\"><option value=\"\">default</option>"
+                     "<option value=\"revpi-hub\">revpi-hub</option>");
+    assert_has(html, "<option value=\"pizero-spoke\">pizero-spoke</option>");
 
     /* one log tab per node */
     assert_int_equal(count(html, "data-log-node="), 3);

@@ -203,6 +203,22 @@ async function main() {
     () => document.querySelector("#buzzer-status").textContent === "single: sent"));
   await waitCheck("buzzer line in the log panel", page.waitForFunction(
     () => document.querySelector("#log-view").textContent.includes("buzzer:")));
+  // Naming a node: this one runs it; a node nobody knows is the daemon's 404, shown.
+  await page.selectOption("#buzzer-node", NODE);
+  await page.click('button[data-pattern="triple"]');
+  await waitCheck("BEEP x3 on this node", page.waitForFunction(
+    (node) => document.querySelector("#buzzer-status").textContent === `triple on ${node}: sent`,
+    NODE));
+  await page.evaluate(() => {
+    const o = document.createElement("option");
+    o.value = o.textContent = "nobody";
+    document.querySelector("#buzzer-node").append(o);
+  });
+  await page.selectOption("#buzzer-node", "nobody");
+  await page.click('button[data-pattern="single"]');
+  await waitCheck("an unknown node's error shown", page.waitForFunction(
+    () => document.querySelector("#buzzer-status").textContent.startsWith("single on nobody: failed (no node 'nobody'")));
+  await page.selectOption("#buzzer-node", "");
 
   // OLED: a 128x64 picture, scaled pixelated, with something drawn on it,
   // and refreshed (a new <img> replaces the old one).
