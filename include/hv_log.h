@@ -34,7 +34,7 @@ typedef struct {
     uint64_t seq;    /* increasing over all sources */
     int64_t time_ms; /* wall clock */
     int level;
-    char source[48];
+    char source[128]; /* "node/source" on a hub: a 63-byte node id and its source */
     char text[HV_LOG_LINE_MAX];
 } hv_log_entry_t;
 

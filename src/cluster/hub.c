@@ -212,10 +212,9 @@ static void take_logs(const char *id, const cJSON *logs)
         double lvl = num_or(l, "level", HV_LOG_INFO);
         if (!cJSON_IsString(txt))
             continue;
-        /* The log keeps sizeof source - 1 bytes of a source's name: cut the
-         * source, then the id, never the '/' (a name cut before it would
-         * pass for one of this node's own, and one longer than the log
-         * keeps would take a new ring per line). */
+        /* The log keeps sizeof source - 1 bytes of a source's name (room for
+         * any node id, a '/' and a source): cut the source, never the '/'
+         * (a name cut before it would pass for one of this node's own). */
         char source[sizeof((hv_log_entry_t *)0)->source];
         snprintf(source, sizeof source, "%.*s/%s", (int)strnlen(id, sizeof source - 2), id,
                  cJSON_IsString(src) && strchr(src->valuestring, '/') == NULL ? src->valuestring

@@ -12,7 +12,7 @@
 #include "hv_log.h"
 
 typedef struct {
-    char name[48];
+    char name[sizeof((hv_log_entry_t *)0)->source];
     hv_log_entry_t *ring;
     size_t head, count; /* oldest at head */
 } source_t;

@@ -1134,6 +1134,12 @@ static void test_long_ids(void **state)
      * node id: not among this node's lines. */
     assert_int_equal(log_lines(NULL, "id63 line", NULL), 0);
     assert_int_equal(log_lines(NULL, "id50 line", NULL), 0);
+    /* ...and found under its node, even at the longest id. */
+    char under[80];
+    snprintf(under, sizeof under, "%s/", id63);
+    assert_int_equal(log_lines(under, "id63 line", NULL), 1);
+    snprintf(under, sizeof under, "%s/bme680", id50);
+    assert_int_equal(log_lines(under, "id50 line", NULL), 1);
 
     /* Many lines of a long "<node>/<source>" share one source: none spill
      * into this node's lines, all are found under the node. */
