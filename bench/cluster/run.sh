@@ -8,9 +8,10 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 hv="$(cd "$build" && pwd)/harvester"
+. "$src/tests/lib.sh" # free_port
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 mkdir -p "$tmp/plugins" "$tmp/hub"
 cat > "$tmp/hub.toml" <<TOML
 [cluster]
@@ -38,7 +39,7 @@ rows=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execut
 echo "values stored on the hub: $rows"
 grep -E "VmHWM" /proc/$hub/status | sed 's/^/hub /'
 echo "== Pi Zero profile (config/pizero.toml): RSS after 30 cycles =="
-zport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+zport=$(free_port)
 mkdir -p "$tmp/zero"
 for p in bme680 pi-monitor; do "$hv" build "$src/plugins/$p" -o "$tmp/plugins/$p.wasm" >/dev/null; done
 sed -e "s|^hub_url = .*|hub_url = \"http://127.0.0.1:$port\"|" -e "s|^interval_seconds = .*|interval_seconds = 1|" \

@@ -151,39 +151,53 @@ static cJSON *network_reading(hv_cluster_t *c)
     return r;
 }
 
-char *hv_cluster_cycle(hv_cluster_t *c, const char *readings_json)
+/* A readings array (JSON text) with add() appending to it under mu; NULL
+ * when the text is no array. */
+static cJSON *readings_plus(hv_cluster_t *c, const char *json,
+                            void (*add)(hv_cluster_t *c, cJSON *all))
 {
-    cJSON *all = cJSON_Parse(readings_json);
+    cJSON *all = cJSON_Parse(json);
     if (!cJSON_IsArray(all)) {
         cJSON_Delete(all);
         return NULL;
     }
     pthread_mutex_lock(&c->mu);
+    add(c, all);
+    pthread_mutex_unlock(&c->mu);
+    return all;
+}
+
+/* This cycle's network reading: appended, and kept for /api/readings. */
+static void add_new_network(hv_cluster_t *c, cJSON *all)
+{
     cJSON *net = network_reading(c);
     cJSON_Delete(c->own_network);
     c->own_network = cJSON_Duplicate(net, 1);
-    pthread_mutex_unlock(&c->mu);
     cJSON_AddItemToArray(all, net);
-    char *text = cJSON_PrintUnformatted(all);
+}
+
+/* The last network reading and every other node's latest readings. */
+static void add_known(hv_cluster_t *c, cJSON *all)
+{
+    if (c->own_network != NULL)
+        cJSON_AddItemToArray(all, cJSON_Duplicate(c->own_network, 1));
+    cluster__hub_readings(c, all);
+}
+
+char *hv_cluster_cycle(hv_cluster_t *c, const char *readings_json)
+{
+    cJSON *all = readings_plus(c, readings_json, add_new_network);
+    if (all != NULL && c->role == ROLE_SPOKE)
+        cluster__spoke_queue(c, all);
+    char *text = all ? cJSON_PrintUnformatted(all) : NULL;
     cJSON_Delete(all);
-    if (text != NULL && c->role == ROLE_SPOKE)
-        cluster__spoke_queue(c, text);
     return text;
 }
 
 char *hv_cluster_readings(hv_cluster_t *c, const char *local_json)
 {
-    cJSON *all = cJSON_Parse(local_json);
-    if (!cJSON_IsArray(all)) {
-        cJSON_Delete(all);
-        return NULL;
-    }
-    pthread_mutex_lock(&c->mu);
-    if (c->own_network != NULL)
-        cJSON_AddItemToArray(all, cJSON_Duplicate(c->own_network, 1));
-    cluster__hub_readings(c, all);
-    pthread_mutex_unlock(&c->mu);
-    char *text = cJSON_PrintUnformatted(all);
+    cJSON *all = readings_plus(c, local_json, add_known);
+    char *text = all ? cJSON_PrintUnformatted(all) : NULL;
     cJSON_Delete(all);
     return text;
 }

@@ -71,7 +71,7 @@ struct hv_cluster {
 int64_t cluster__wall_ms(void);
 /* The spoke's sender thread and what the daemon's cycle gives it. */
 void *cluster__sender_main(void *arg);
-int cluster__spoke_queue(hv_cluster_t *c, const char *readings_json);
+int cluster__spoke_queue(hv_cluster_t *c, const cJSON *readings);
 /* The pinger thread: every ping_s, GET /health of each peer. */
 void *cluster__pinger_main(void *arg);
 /* Sets the peers a spoke pings from the hub's "nodes" reply. Caller holds mu. */

@@ -18,7 +18,7 @@
 
 #define MAX_PUSH_LOGS 1000 /* log lines taken from one push (the rest are counted) */
 #define APPLY_EVERY_MS 200    /* the journal goes into the history this often */
-#define APPLY_BATCH (4u << 20) /* bytes of pushes per history transaction */
+#define APPLY_BATCH (1u << 20) /* bytes of pushes per history transaction */
 
 static int valid_id(const char *s)
 {

@@ -1,8 +1,8 @@
 /*
  * The hub's ingest journal (see include/hv_journal.h). Appends use the
- * same group commit as the history: callers queue, the first one finding
- * no write in progress writes the whole queue with one pwritev and one
- * fdatasync, the others wait for it. Applying reads durable records with
+ * same group commit as the history (hv_group.h): callers queue, the first
+ * one finding no write in progress writes the whole queue with one pwritev
+ * and one fdatasync, the others wait for it. Applying reads durable records with
  * pread and never holds the lock while the callback runs.
  */
 #define _GNU_SOURCE
@@ -18,6 +18,7 @@
 
 #include <zlib.h>
 
+#include "hv_group.h"
 #include "hv_journal.h"
 
 #define HEADER 8
@@ -25,15 +26,16 @@
 #define COMPACT_BYTES (8u << 20) /* past this, apply pauses writers to empty the file */
 #define DRAIN_TAIL (256u << 10)   /* ...for no more than this much left to apply */
 
-typedef struct pending {
+/* One append in a group write. */
+typedef struct {
+    hv_group_member_t m; /* first: the batch is a list of these */
     const void *data;
     size_t len;
     uint8_t header[HEADER];
-    int rc;
-    int done;
-    pthread_cond_t cv;
-    struct pending *next;
+    int rc, errno_; /* the batch's outcome, set by the writer */
 } pending_t;
+
+#define PENDING(member) ((pending_t *)(void *)(member))
 
 struct hv_journal {
     int fd;
@@ -42,10 +44,9 @@ struct hv_journal {
     pthread_mutex_t mu;
     off_t end;     /* bytes written and synced: what apply may read */
     off_t applied; /* bytes whose records are in the history */
-    pending_t *queue, *tail;
-    int writing;
+    hv_group_t group;       /* appends waiting, and whether a write is running */
     int draining;           /* new appends wait: apply empties the file */
-    pthread_cond_t drained; /* signalled when a write ends and when draining ends */
+    pthread_cond_t drained; /* signalled when writes go idle and when draining ends */
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -150,6 +151,7 @@ int hv_journal_open(const char *path, size_t max_bytes, hv_journal_t **ret, char
     j->end = good;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->drained, NULL);
+    j->group.idle = &j->drained;
     *ret = j;
     return HV_OK;
 }
@@ -167,14 +169,15 @@ void hv_journal_close(hv_journal_t *j)
 
 /* Writes and syncs a batch at the end of the file (no lock held: only
  * the one writer touches the end). */
-static int write_batch(hv_journal_t *j, pending_t *batch, off_t at, size_t *ret_bytes)
+static int write_batch(hv_journal_t *j, hv_group_member_t *batch, off_t at, size_t *ret_bytes)
 {
     struct iovec iov[MAX_IOV];
     size_t total = 0;
-    for (pending_t *p = batch; p;) {
+    for (hv_group_member_t *m = batch; m;) {
         int n = 0;
         size_t bytes = 0;
-        for (; p && n + 2 <= MAX_IOV; p = p->next) {
+        for (; m && n + 2 <= MAX_IOV; m = m->next) {
+            pending_t *p = PENDING(m);
             iov[n++] = (struct iovec){p->header, HEADER};
             iov[n++] = (struct iovec){(void *)p->data, p->len};
             bytes += HEADER + p->len;
@@ -205,6 +208,38 @@ static int write_batch(hv_journal_t *j, pending_t *batch, off_t at, size_t *ret_
     return 0;
 }
 
+/* The group writer's outcome, from write_run to write_after. */
+typedef struct {
+    hv_journal_t *j;
+    size_t bytes;
+    int bad, errno_;
+} write_ctx_t;
+
+/* Writes a batch at the end (no lock: while a batch runs, only its writer
+ * moves the end). */
+static void write_run(void *ud, hv_group_member_t *batch)
+{
+    write_ctx_t *w = ud;
+    w->bad = write_batch(w->j, batch, w->j->end, &w->bytes) != 0;
+    w->errno_ = errno;
+}
+
+/* Under the lock: the end moves past the batch, or what reached the file
+ * of a failed one is cut (it is not acknowledged). */
+static void write_after(void *ud, hv_group_member_t *batch)
+{
+    write_ctx_t *w = ud;
+    hv_journal_t *j = w->j;
+    if (!w->bad)
+        j->end += (off_t)w->bytes;
+    else if (ftruncate(j->fd, j->end) != 0)
+        w->errno_ = errno;
+    for (hv_group_member_t *m = batch; m; m = m->next) {
+        PENDING(m)->rc = w->bad ? HV_EIO : HV_OK;
+        PENDING(m)->errno_ = w->errno_;
+    }
+}
+
 int hv_journal_append(hv_journal_t *j, const void *data, size_t len, char *err, size_t errlen)
 {
     if (errlen)
@@ -225,51 +260,12 @@ int hv_journal_append(hv_journal_t *j, const void *data, size_t len, char *err, 
                  j->max >> 20);
         return HV_EBUSY;
     }
-    pthread_cond_init(&me.cv, NULL);
-    if (j->tail)
-        j->tail->next = &me;
-    else
-        j->queue = &me;
-    j->tail = &me;
-    while (!me.done) {
-        if (j->writing) {
-            pthread_cond_wait(&me.cv, &j->mu);
-            continue;
-        }
-        pending_t *batch = j->queue;
-        j->queue = j->tail = NULL;
-        j->writing = 1;
-        off_t at = j->end;
-        pthread_mutex_unlock(&j->mu);
-        size_t bytes = 0;
-        int bad = write_batch(j, batch, at, &bytes) != 0;
-        int e = errno;
-        pthread_mutex_lock(&j->mu);
-        if (bad) {
-            /* Whatever reached the file is not acknowledged: cut it. */
-            if (ftruncate(j->fd, j->end) != 0)
-                e = errno;
-        } else {
-            j->end += (off_t)bytes;
-        }
-        for (pending_t *p = batch, *next; p; p = next) {
-            next = p->next;
-            p->rc = bad ? HV_EIO : HV_OK;
-            p->done = 1;
-            pthread_cond_signal(&p->cv);
-        }
-        if (bad)
-            snprintf(err, errlen, "%s: %s", j->path, strerror(e));
-        j->writing = 0;
-        if (j->queue != NULL)
-            pthread_cond_signal(&j->queue->cv);
-        else if (j->draining)
-            pthread_cond_broadcast(&j->drained);
-    }
+    static const hv_group_ops_t ops = {write_run, write_after};
+    write_ctx_t ctx = {j, 0, 0, 0};
+    hv_group_join(&j->group, &j->mu, &me.m, &ops, &ctx);
     pthread_mutex_unlock(&j->mu);
-    pthread_cond_destroy(&me.cv);
-    if (me.rc != HV_OK && err[0] == '\0')
-        snprintf(err, errlen, "%s: write failed", j->path);
+    if (me.rc != HV_OK)
+        snprintf(err, errlen, "%s: %s", j->path, strerror(me.errno_));
     return me.rc;
 }
 
@@ -380,7 +376,7 @@ int hv_journal_apply(hv_journal_t *j, size_t batch_bytes,
     if (rc == HV_OK && j->end >= (off_t)COMPACT_BYTES && j->end - j->applied < (off_t)DRAIN_TAIL &&
         !j->draining) {
         j->draining = 1;
-        while (j->writing || j->queue != NULL)
+        while (j->group.running || j->group.queue != NULL)
             pthread_cond_wait(&j->drained, &j->mu);
         at = j->applied;
         stop = j->end;
@@ -389,7 +385,7 @@ int hv_journal_apply(hv_journal_t *j, size_t batch_bytes,
         pthread_mutex_lock(&j->mu);
     }
     /* All applied and nobody writing: start the file over. */
-    if (j->applied == j->end && !j->writing && j->queue == NULL && j->end > 0) {
+    if (j->applied == j->end && !j->group.running && j->group.queue == NULL && j->end > 0) {
         if (ftruncate(j->fd, 0) == 0)
             j->applied = j->end = 0;
     }

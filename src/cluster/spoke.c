@@ -44,16 +44,13 @@ static cJSON *new_log_lines(hv_cluster_t *c)
     return arr;
 }
 
-int cluster__spoke_queue(hv_cluster_t *c, const char *readings_json)
+int cluster__spoke_queue(hv_cluster_t *c, const cJSON *readings)
 {
     cJSON *entry = cJSON_CreateObject();
-    cJSON *readings = cJSON_Parse(readings_json);
-    if (entry == NULL || !cJSON_IsArray(readings)) {
-        cJSON_Delete(entry);
-        cJSON_Delete(readings);
+    if (entry == NULL)
         return HV_ENOMEM;
-    }
-    cJSON_AddItemToObject(entry, "readings", readings);
+    /* A reference: the caller keeps the readings, this only prints them. */
+    cJSON_AddItemReferenceToObject(entry, "readings", (cJSON *)readings);
     cJSON_AddItemToObject(entry, "logs", new_log_lines(c));
     char *text = cJSON_PrintUnformatted(entry);
     cJSON_Delete(entry);

@@ -318,24 +318,27 @@ static int insert_items(hv_store_t *s, collect_t *c, size_t *ret_added, int64_t 
     return HV_OK;
 }
 
-struct hv_store_pending {
+/* One caller's values in a group commit. */
+typedef struct {
+    hv_group_member_t m; /* first: the batch is a list of these */
     collect_t *c;
     size_t added;
     int rc;
-    int done;
-    pthread_cond_t cv; /* its owner waits here: to be done, or to lead */
-    hv_store_pending_t *next;
-};
+} pending_t;
+
+#define PENDING(member) ((pending_t *)(void *)(member))
 
 /* Commits a queue of callers' values in one transaction, each part in a
  * savepoint: a part that fails (over the series cap, say) is rolled back
  * alone and the others still commit. Takes the store's lock. */
-static void commit_batch(hv_store_t *s, hv_store_pending_t *batch)
+static void commit_batch(void *ud, hv_group_member_t *batch)
 {
+    hv_store_t *s = ud;
     pthread_mutex_lock(&s->lock);
     int rc = hv_store_exec(s, ST_BEGIN);
     int64_t late = INT64_MAX;
-    for (hv_store_pending_t *p = batch; p; p = p->next) {
+    for (hv_group_member_t *m = batch; m; m = m->next) {
+        pending_t *p = PENDING(m);
         if (rc != SQLITE_OK) {
             p->rc = hv_store_db_error(s, rc, "database", p->c->err, p->c->errlen);
             continue;
@@ -365,11 +368,13 @@ static void commit_batch(hv_store_t *s, hv_store_pending_t *batch)
     if (rc == SQLITE_OK)
         rc = hv_store_exec(s, ST_COMMIT);
     if (rc != SQLITE_OK) {
-        for (hv_store_pending_t *p = batch; p; p = p->next)
+        for (hv_group_member_t *m = batch; m; m = m->next) {
+            pending_t *p = PENDING(m);
             if (p->rc == HV_OK) {
                 p->rc = hv_store_db_error(s, rc, "database", p->c->err, p->c->errlen);
                 p->added = 0;
             }
+        }
         hv_store_abort(s);
     } else if (late < s->refold) {
         s->refold = late;
@@ -377,45 +382,15 @@ static void commit_batch(hv_store_t *s, hv_store_pending_t *batch)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Queues c and waits until it is committed: the first caller to find no
- * commit running commits everything queued (itself included), so under
- * load one fsync serves many callers and nobody waits for more than the
- * commit in progress plus its own. */
+/* Queues c and waits until it is committed (hv_group.h): under load one
+ * transaction and one fsync serve every caller that arrived meanwhile. */
 static int group_commit(hv_store_t *s, collect_t *c, size_t *ret_added)
 {
-    hv_store_pending_t me = {.c = c, .rc = HV_OK};
-    pthread_cond_init(&me.cv, NULL);
+    static const hv_group_ops_t ops = {commit_batch, NULL};
+    pending_t me = {.c = c, .rc = HV_OK};
     pthread_mutex_lock(&s->gc_lock);
-    if (s->queue_tail)
-        s->queue_tail->next = &me;
-    else
-        s->queue = &me;
-    s->queue_tail = &me;
-    while (!me.done) {
-        if (s->committing) {
-            pthread_cond_wait(&me.cv, &s->gc_lock);
-            continue;
-        }
-        hv_store_pending_t *batch = s->queue;
-        s->queue = s->queue_tail = NULL;
-        s->committing = 1;
-        pthread_mutex_unlock(&s->gc_lock);
-        commit_batch(s, batch);
-        pthread_mutex_lock(&s->gc_lock);
-        /* Wake each caller of the batch (read next first: once done, a
-         * caller may return and its entry is gone), and the first of the
-         * queue formed meanwhile, who commits it: no thundering herd. */
-        for (hv_store_pending_t *p = batch, *next; p; p = next) {
-            next = p->next;
-            p->done = 1;
-            pthread_cond_signal(&p->cv);
-        }
-        s->committing = 0;
-        if (s->queue != NULL)
-            pthread_cond_signal(&s->queue->cv);
-    }
+    hv_group_join(&s->gc, &s->gc_lock, &me.m, &ops, s);
     pthread_mutex_unlock(&s->gc_lock);
-    pthread_cond_destroy(&me.cv);
     if (me.rc == HV_OK && ret_added != NULL)
         *ret_added = me.added;
     return me.rc;
@@ -454,7 +429,7 @@ int hv_store_check_tree(const cJSON *readings, char *err, size_t errlen)
 int hv_store_add_trees(hv_store_t *s, const cJSON *const *readings, size_t n, size_t *ret_added,
                        size_t *ret_failed, char *err, size_t errlen)
 {
-    hv_store_pending_t *p = calloc(n ? n : 1, sizeof *p);
+    pending_t *p = calloc(n ? n : 1, sizeof *p);
     collect_t *c = calloc(n ? n : 1, sizeof *c);
     char (*errs)[256] = calloc(n ? n : 1, sizeof *errs);
     if (p == NULL || c == NULL || errs == NULL) {
@@ -464,23 +439,23 @@ int hv_store_add_trees(hv_store_t *s, const cJSON *const *readings, size_t n, si
     }
     /* Collect every part first (a malformed one is simply left out), then
      * commit them all in one transaction, each in its savepoint. */
-    hv_store_pending_t *head = NULL, **link = &head;
+    hv_group_member_t *head = NULL, **link = &head;
     size_t failed = 0, added = 0;
     for (size_t i = 0; i < n; i++) {
         c[i] = (collect_t){.err = errs[i], .errlen = sizeof errs[i]};
         p[i].c = &c[i];
         p[i].rc = readings[i] ? collect(&c[i], readings[i]) : HV_EINVAL;
         if (p[i].rc == HV_OK && c[i].n > 0) {
-            *link = &p[i];
-            link = &p[i].next;
+            *link = &p[i].m;
+            link = &p[i].m.next;
         }
     }
     int rc = HV_OK;
     if (head != NULL) {
         commit_batch(s, head);
-        for (hv_store_pending_t *q = head; q; q = q->next)
-            if (q->rc == HV_EIO || q->rc == HV_ENOMEM)
-                rc = q->rc; /* the transaction failed: nothing of it is there */
+        for (hv_group_member_t *m = head; m; m = m->next)
+            if (PENDING(m)->rc == HV_EIO || PENDING(m)->rc == HV_ENOMEM)
+                rc = PENDING(m)->rc; /* the transaction failed: nothing of it is there */
     }
     err[0] = '\0';
     for (size_t i = 0; i < n; i++) {
@@ -516,12 +491,7 @@ int hv_store_add_json(hv_store_t *s, const char *json, size_t len, size_t *ret_a
     int rc = hv_json_parse(json ? json : "", len, &root, err, errlen);
     if (rc != HV_OK)
         return rc;
-    collect_t c = {.err = err, .errlen = errlen};
-    rc = collect(&c, root);
-    if (rc == HV_OK && c.n > 0)
-        rc = group_commit(s, &c, ret_added);
+    rc = hv_store_add_tree(s, root, ret_added, err, errlen);
     cJSON_Delete(root);
-    free(c.items);
-    free(c.names);
     return rc;
 }

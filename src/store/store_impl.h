@@ -27,6 +27,7 @@
 
 #include <sqlite3.h>
 
+#include "hv_group.h"
 #include "hv_store.h"
 
 #define HV_STORE_BUCKET_MS 300000             /* aggregates: 5 minutes */
@@ -60,8 +61,6 @@ typedef struct {
     int64_t id;
 } hv_store_slot_t;
 
-/* A caller of hv_store_add_json waiting for a group commit. */
-typedef struct hv_store_pending hv_store_pending_t;
 
 struct hv_store {
     pthread_mutex_t lock;
@@ -75,8 +74,7 @@ struct hv_store {
     /* Group commit: callers queue their values; one of them commits the
      * whole queue in one transaction (one fsync) while the next queue forms. */
     pthread_mutex_t gc_lock;
-    hv_store_pending_t *queue, *queue_tail;
-    int committing;
+    hv_group_t gc;
 };
 
 /* The series cache: an id or 0; remember one; forget all. Under lock. */
